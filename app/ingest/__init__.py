@@ -1,0 +1,120 @@
+"""The ingest service: StatHat's /ez, /c and /v, JSON bulk and a health check. No templates."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from app.config import Config
+from app.errors import EyrieError, Invalid
+from app.ingest import parsing
+from app.interactors import health
+from app.interactors.ingest import record_classic, record_ez
+from app.storage.db import Database
+
+log = logging.getLogger("eyrie.ingest")
+
+
+def reply(status: int, msg: str, **extra):
+    body = {"status": status, "msg": msg, **extra}
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def create_ingest_app(config: Config, db: Database | None = None) -> Flask:
+    app = Flask("eyrie.ingest")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False
+    db = db or Database(config.database_url)
+    app.extensions["eyrie.db"] = db
+    _rate_limit(app, config)
+
+    def ok(p: dict):
+        if config.verbose_replies or parsing.verbose(p):
+            return reply(200, "ok")
+        resp = app.response_class(status=204)
+        del resp.headers["Content-Type"]  # StatHat's 204 carries no body and no type
+        return resp
+
+    @app.route("/ez", methods=["GET", "POST"])
+    def ez():
+        now = int(time.time())
+        if request.method == "POST" and parsing.is_json(request):
+            ezkey, items = parsing.bulk(request)
+            result = record_ez(db, ezkey, items, now, bulk=True)
+            extra = {"rejected": result.rejected} if result.rejected else {}
+            if result.accepted == 0 and result.rejected:
+                return reply(400, "no valid items", multiple=0, **extra)
+            return reply(200, "ok", multiple=result.accepted, **extra)
+        p = g.params
+        record_ez(db, parsing.ezkey_of(p), [parsing.single_item(p)], now)
+        return ok(p)
+
+    @app.route("/c", methods=["GET", "POST"])
+    def counter():
+        p = g.params
+        # Old Ruby wrappers sent the classic count as `value=`: accept it.
+        number = p.get("count") if p.get("count") not in (None, "") else p.get("value")
+        record_classic(db, p.get("ukey"), p.get("key"), number, p.get("t"), int(time.time()), default_count=True)
+        return ok(p)
+
+    @app.route("/v", methods=["GET", "POST"])
+    def value():
+        p = g.params
+        if p.get("value") in (None, ""):
+            raise Invalid("missing value")
+        record_classic(db, p.get("ukey"), p.get("key"), p.get("value"), p.get("t"), int(time.time()))
+        return ok(p)
+
+    @app.route("/healthz")
+    def healthz():
+        return jsonify(health.check(db))
+
+    @app.route("/")
+    def ping():
+        # StatHat's CLI pings GET / on the post host and expects 200.
+        return jsonify({"service": "eyrie-ingest", "status": 200})
+
+    @app.before_request
+    def parse_params():
+        g.params = parsing.params(request) if request.path in ("/ez", "/c", "/v") else {}
+
+    @app.errorhandler(EyrieError)
+    def domain_error(exc: EyrieError):
+        return reply(exc.status, exc.msg)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        msg = "request body too large" if exc.code == 413 else (exc.description or exc.name)
+        return reply(exc.code or 500, msg if exc.code != 404 else "not found")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("ingest failed on %s", request.path)
+        return reply(500, "internal error")
+
+    return app
+
+
+def _rate_limit(app: Flask, config: Config) -> None:
+    """Optional per-key limit (EYRIE_INGEST_RATE_LIMIT requests per minute). Off by default."""
+    if not config.ingest_rate_limit:
+        return
+    from flask_limiter import Limiter
+
+    def key() -> str:
+        p = g.get("params") or {}
+        return p.get("ezkey") or p.get("email") or p.get("ukey") or request.remote_addr or "-"
+
+    limiter = Limiter(key, app=app, storage_uri="memory://", headers_enabled=True)
+    limit = f"{config.ingest_rate_limit} per minute"
+    for name in ("ez", "counter", "value"):
+        app.view_functions[name] = limiter.limit(limit)(app.view_functions[name])
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        return reply(429, "rate limit exceeded")

@@ -1,0 +1,66 @@
+"""HTTP request -> ingest parameters, tolerant of what real StatHat clients send.
+
+- POST merges the query string and the body (CFML and some Go clients put everything in the URL).
+- Form bodies are parsed by hand: the npm and Lua clients send `stat=messages sent~a,b` unescaped.
+- `Content-Type: application/json` on /ez is the bulk format.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from flask import Request
+
+from app.errors import Invalid
+from app.interactors.ingest import EzItem
+
+
+def is_json(request: Request) -> bool:
+    return (request.mimetype or "").endswith("json")
+
+
+def params(request: Request) -> dict[str, str]:
+    merged = dict(parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True))
+    if request.method == "POST" and not is_json(request):
+        if request.mimetype == "multipart/form-data":
+            merged.update(request.form.to_dict())
+        else:
+            body = request.get_data(cache=True)
+            if body:
+                merged.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return merged
+
+
+def ezkey_of(p: dict) -> str | None:
+    return p.get("ezkey") or p.get("email")  # `email` is the pre-2012 name, still sent by old clients
+
+
+def single_item(p: dict) -> EzItem:
+    return EzItem(stat=p.get("stat"), count=p.get("count"), value=p.get("value"), t=p.get("t"))
+
+
+def bulk(request: Request) -> tuple[str | None, list[EzItem]]:
+    try:
+        doc = json.loads(request.get_data(cache=True) or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("malformed JSON body") from None
+    if not isinstance(doc, dict):
+        raise Invalid("the JSON body must be an object with ezkey and data")
+    data = doc.get("data")
+    if not isinstance(data, list):
+        raise Invalid("data must be a list")
+    query = dict(parse_qsl(request.query_string.decode("utf-8", "replace")))
+    ezkey = doc.get("ezkey") or doc.get("email") or ezkey_of(query)
+    items = []
+    for entry in data:
+        if isinstance(entry, dict):
+            items.append(EzItem(stat=entry.get("stat"), count=entry.get("count"), value=entry.get("value"),
+                                t=entry.get("t")))
+        else:
+            items.append(EzItem(stat=None))
+    return ezkey, items
+
+
+def verbose(p: dict) -> bool:
+    return p.get("vb") in ("1", "true", "yes")

@@ -1,0 +1,104 @@
+"""StatHat's export API: /x/TOKEN/statlist, /stat, /data, DELETE /stats/ID."""
+
+from __future__ import annotations
+
+from app.errors import Invalid, NotFound
+from app.interactors.reading import stat_buckets
+from app.interactors.stats import parse_stat_id, public_stat
+from app.storage import accounts as aq
+from app.storage import stats as sq
+from app.timeframes import Span, Timeframe, parse_span, parse_timeframe
+
+STATLIST_PAGE = 10000
+MAX_DATASETS = 5  # StatHat only cared about the first five stats requested
+
+
+def _account(tx, token: str) -> dict:
+    account = aq.account_by_token(tx, token or "")
+    if account is None:
+        raise NotFound("invalid access token")
+    return account
+
+
+def stat_list(db, token: str, offset=0) -> list[dict]:
+    try:
+        offset = max(0, int(offset or 0))
+    except (TypeError, ValueError):
+        raise Invalid("offset must be a whole number") from None
+
+    def tx_fn(tx):
+        account = _account(tx, token)
+        return sq.list_stats(tx, account["id"], offset=offset, limit=STATLIST_PAGE)
+
+    return [public_stat(s) for s in db.read(tx_fn)]
+
+
+def stat_by_name(db, token: str, name: str) -> dict:
+    def tx_fn(tx):
+        account = _account(tx, token)
+        stat = sq.stat_by_name(tx, account["id"], name or "", with_last=True)
+        if stat is None or stat["deleted_at"] is not None:
+            raise NotFound("no stat with that name")
+        return stat
+
+    return public_stat(db.read(tx_fn))
+
+
+def _timeframe(t: str | None, summary: str | None) -> Timeframe:
+    if summary:
+        # A daily summary for the period in whole days; the interval is always one day.
+        return Timeframe(parse_span(summary), Span(1, "d"))
+    return parse_timeframe(t or "1w1d")
+
+
+def _start(raw) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise Invalid("start must be unix seconds") from None
+    if value <= 0:
+        raise Invalid("start must be unix seconds")
+    return value
+
+
+def datasets(db, token: str, ids: list[str], now: int, t: str | None = None, start=None,
+             summary: str | None = None) -> list[dict]:
+    """One dataset per requested stat, in the order asked; empty buckets have value 0."""
+    tf = _timeframe(t, summary)
+    start_ts = _start(start)
+    stat_ids = [parse_stat_id(i) for i in ids[:MAX_DATASETS] if i]
+    if not stat_ids:
+        raise Invalid("name at least one stat id")
+
+    def tx_fn(tx):
+        account = _account(tx, token)
+        out = []
+        for stat_id in stat_ids:
+            stat = sq.stat_by_id(tx, account["id"], stat_id)
+            if stat is None or stat["deleted_at"] is not None:
+                raise NotFound(f"no stat {stat_id}")
+            rows = stat_buckets(tx, stat, tf, now, account["timezone"], start_ts)
+            points = []
+            for b in rows:
+                v = b.value(stat["kind"])
+                points.append({"time": b.time, "value": 0 if v is None else v, "count": b.n})
+            out.append({"id": str(stat["id"]), "name": stat["name"], "timeframe": tf.label, "points": points})
+        return out
+
+    return db.read(tx_fn)
+
+
+def delete_stat(db, token: str, raw_id: str, now: int) -> dict:
+    stat_id = parse_stat_id(raw_id)
+
+    def tx_fn(tx):
+        account = _account(tx, token)
+        stat = sq.stat_by_id(tx, account["id"], stat_id)
+        if stat is None or stat["deleted_at"] is not None:
+            raise NotFound("no such stat")
+        sq.update_stat(tx, account["id"], stat_id, deleted_at=now)
+
+    db.run(tx_fn)
+    return {"msg": "stat deleted."}

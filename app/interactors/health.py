@@ -1,0 +1,15 @@
+"""Is the service able to work: the database answers a query."""
+
+from __future__ import annotations
+
+from app.errors import Unavailable
+
+
+def check(db) -> dict:
+    try:
+        db.read(lambda tx: tx.scalar("SELECT 1"))
+    except Unavailable:
+        raise
+    except Exception as exc:
+        raise Unavailable("database unavailable") from exc
+    return {"status": "ok", "database": db.dialect}

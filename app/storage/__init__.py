@@ -1,0 +1,1 @@
+"""The only package that holds SQL. Connections, dialects, migrations and queries."""

@@ -1,0 +1,306 @@
+"""Connections for SQLite and MariaDB/MySQL behind one small interface.
+
+SQL is written once with `?` placeholders; the MySQL dialect rewrites them. Connections are
+pooled because pymysql builds an SSL context on every connect (about 45 ms here) and SQLite
+re-reads its schema on every open.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from app.errors import Unavailable
+
+try:  # pymysql is only needed for MySQL URLs.
+    import pymysql
+except ImportError:  # pragma: no cover
+    pymysql = None
+
+# MySQL error codes: 1213 deadlock, 1205 lock wait timeout (both: retry the transaction);
+# 2003/2006/2013/2055 and 0: the server went away (fresh connection, then retry or 503).
+_MYSQL_RETRY = {1213, 1205}
+_MYSQL_GONE = {0, 2003, 2006, 2013, 2055}
+CONNECT_TIMEOUT = 2.0
+# How long a request may keep retrying a lost database before answering 503.
+UNAVAILABLE_AFTER = 2.0
+
+
+@dataclass(frozen=True)
+class Target:
+    dialect: str  # "sqlite" or "mysql"
+    path: str = ""
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = ""
+    password: str = ""
+    database: str = ""
+    unix_socket: str | None = None
+
+
+def parse_url(url: str) -> Target:
+    """sqlite:///relative/path, sqlite:////absolute/path, mysql://user:pass@host:port/db."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise ValueError("sqlite URL needs a path")
+        return Target("sqlite", path=path)
+    parsed = urlparse(url)
+    if parsed.scheme in ("mysql", "mariadb", "mysql+pymysql"):
+        query = parse_qs(parsed.query)
+        return Target(
+            "mysql",
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 3306,
+            user=unquote(parsed.username or ""),
+            password=unquote(parsed.password or ""),
+            database=parsed.path.lstrip("/"),
+            unix_socket=(query.get("unix_socket") or [None])[0],
+        )
+    raise ValueError(f"unsupported database URL scheme: {parsed.scheme or url!r}")
+
+
+class Retry(Exception):
+    """Raised inside a transaction when the whole transaction may safely run again."""
+
+
+class Tx:
+    """One connection inside one transaction."""
+
+    def __init__(self, conn, dialect: str):
+        self.conn = conn
+        self.dialect = dialect
+        self.committing = False
+
+    def _sql(self, sql: str) -> str:
+        if self.dialect == "mysql":
+            return sql.replace("%", "%%").replace("?", "%s")
+        return sql
+
+    def execute(self, sql: str, params=()) -> int:
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        n = cur.rowcount
+        cur.close()
+        return n
+
+    def execute_raw(self, sql: str) -> int:
+        """Run SQL that carries no parameters (values already rendered as numeric literals)."""
+        cur = self.conn.cursor()
+        if self.dialect == "mysql":
+            cur.execute(sql)
+        else:
+            cur.execute(sql)
+        n = cur.rowcount
+        cur.close()
+        return n
+
+    def executemany(self, sql: str, rows) -> None:
+        cur = self.conn.cursor()
+        cur.executemany(self._sql(sql), rows)
+        cur.close()
+
+    def insert(self, sql: str, params=()) -> int:
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        rowid = cur.lastrowid
+        cur.close()
+        return int(rowid)
+
+    def all(self, sql: str, params=()) -> list[dict]:
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        cols = [c[0] for c in cur.description]
+        rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+        cur.close()
+        return rows
+
+    def one(self, sql: str, params=()) -> dict | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params=()):
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        row = cur.fetchone()
+        cur.close()
+        return row[0] if row else None
+
+
+class Database:
+    def __init__(self, url: str, pool_size: int = 16):
+        self.url = url
+        self.target = parse_url(url)
+        self.dialect = self.target.dialect
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._pool_size = pool_size
+        self._lock = threading.Lock()
+        self._writer = None
+        if self.dialect == "sqlite" and self.target.path != ":memory:":
+            Path(self.target.path).parent.mkdir(parents=True, exist_ok=True)
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _open(self):
+        t = self.target
+        if t.dialect == "sqlite":
+            conn = sqlite3.connect(t.path, timeout=10, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: an acknowledged point survives a power cut, not only a crash.
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            return conn
+        if pymysql is None:  # pragma: no cover
+            raise RuntimeError("PyMySQL is not installed")
+        kwargs = dict(
+            user=t.user, password=t.password, database=t.database, charset="utf8mb4",
+            autocommit=False, connect_timeout=CONNECT_TIMEOUT, read_timeout=30, write_timeout=30,
+        )
+        if t.unix_socket:
+            kwargs["unix_socket"] = t.unix_socket
+        else:
+            kwargs.update(host=t.host, port=t.port)
+        try:
+            conn = pymysql.connect(**kwargs)
+        except pymysql.err.OperationalError as exc:
+            raise Unavailable("database unavailable") from exc
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        return conn
+
+    def _get(self):
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._open()
+
+    def _put(self, conn) -> None:
+        if self._idle.qsize() < self._pool_size:
+            self._idle.put(conn)
+        else:
+            _close(conn)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+        while True:
+            try:
+                _close(self._idle.get_nowait())
+            except queue.Empty:
+                break
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def _begin(self, conn, write: bool) -> None:
+        if self.dialect == "sqlite":
+            # IMMEDIATE takes the write lock up front, so a writer never fails half-way on upgrade.
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        else:
+            conn.begin()
+
+    def run(self, fn, *, write: bool = True, attempts: int = 8):
+        """Run fn(tx) in one transaction and commit; retry deadlocks and lost connections.
+
+        A lost connection is retried only while nothing may have been committed, and for at most
+        UNAVAILABLE_AFTER seconds; then Unavailable (503) is raised and nothing is half-written.
+        """
+        deadline = time.monotonic() + UNAVAILABLE_AFTER
+        for attempt in range(attempts):
+            try:
+                conn = self._get()
+            except Unavailable:
+                if time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+                raise
+            tx = Tx(conn, self.dialect)
+            try:
+                self._begin(conn, write)
+                result = fn(tx)
+                tx.committing = True
+                conn.commit()
+            except Exception as exc:
+                kind = self._classify(exc)
+                _rollback(conn)
+                if kind == "gone":
+                    _close(conn)
+                    if tx.committing:  # the commit may or may not have happened: never redo it
+                        raise Unavailable("database unavailable") from exc
+                    if time.monotonic() < deadline:
+                        time.sleep(0.05)
+                        continue
+                    raise Unavailable("database unavailable") from exc
+                self._put(conn)
+                if kind == "retry" and attempt + 1 < attempts:
+                    time.sleep(0.005 * (attempt + 1))
+                    continue
+                raise
+            self._put(conn)
+            return result
+        raise Unavailable("database unavailable")
+
+    def read(self, fn):
+        return self.run(fn, write=False)
+
+    def _classify(self, exc: BaseException) -> str:
+        if isinstance(exc, Retry):
+            return "retry"
+        if self.dialect == "sqlite":
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                return "retry"
+            return "other"
+        if isinstance(exc, (pymysql.err.OperationalError, pymysql.err.InternalError)):
+            code = exc.args[0] if exc.args else 0
+            if code in _MYSQL_RETRY:
+                return "retry"
+            if code in _MYSQL_GONE or code >= 2000:
+                return "gone"
+        if isinstance(exc, (pymysql.err.InterfaceError, ConnectionError, OSError)):
+            return "gone"
+        return "other"
+
+    def is_unique_violation(self, exc: BaseException) -> bool:
+        if self.dialect == "sqlite":
+            return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+        return isinstance(exc, pymysql.err.IntegrityError) and exc.args and exc.args[0] == 1062
+
+    @property
+    def writer(self):
+        """The process's group-commit writer for points (see storage.writer)."""
+        with self._lock:
+            if self._writer is None:
+                from app.storage.writer import PointWriter
+
+                self._writer = PointWriter(self)
+            return self._writer
+
+
+def _rollback(conn) -> None:
+    try:
+        conn.rollback()
+    except Exception:  # the connection may already be gone
+        pass
+
+
+def _close(conn) -> None:
+    try:
+        conn.close()
+    except Exception:
+        pass
+
+
+@contextmanager
+def opened(url: str):
+    db = Database(url)
+    try:
+        yield db
+    finally:
+        db.close()

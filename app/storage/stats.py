@@ -1,0 +1,90 @@
+"""SQL for stats (not their points: see points.py)."""
+
+from __future__ import annotations
+
+from app.storage.db import Tx
+
+_COLS = "s.id, s.account_id, s.name, s.kind, s.classic_key, s.embed_key, s.public, s.unit, s.created_at, s.deleted_at"
+# Last data is derived from the newest bucket (an index seek on the rollups primary key), so the
+# write path never has to update the stats row.
+_LAST = (
+    "COALESCE((SELECT MAX(r.ts) FROM rollups r WHERE r.stat_id = s.id AND r.res = 60),"
+    " (SELECT MAX(r.ts) FROM rollups r WHERE r.stat_id = s.id AND r.res = 3600),"
+    " (SELECT MAX(r.ts) FROM rollups r WHERE r.stat_id = s.id AND r.res = 86400)) AS last_data_at"
+)
+
+
+def insert_stat(tx: Tx, account_id: int, name: str, kind: str, classic_key: str, embed_key: str, now: int) -> int:
+    return tx.insert(
+        "INSERT INTO stats (account_id, name, kind, classic_key, embed_key, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (account_id, name, kind, classic_key, embed_key, now),
+    )
+
+
+def stats_by_names(tx: Tx, account_id: int, names: list[str]) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for i in range(0, len(names), 500):
+        chunk = names[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in tx.all(
+            f"SELECT {_COLS} FROM stats s WHERE s.account_id = ? AND s.name IN ({marks})", [account_id, *chunk]
+        ):
+            found[row["name"]] = row
+    return found
+
+
+def stat_by_id(tx: Tx, account_id: int, stat_id: int, *, with_last: bool = False) -> dict | None:
+    extra = ", " + _LAST if with_last else ""
+    return tx.one(f"SELECT {_COLS}{extra} FROM stats s WHERE s.id = ? AND s.account_id = ?", (stat_id, account_id))
+
+
+def stat_by_name(tx: Tx, account_id: int, name: str, *, with_last: bool = False) -> dict | None:
+    extra = ", " + _LAST if with_last else ""
+    return tx.one(
+        f"SELECT {_COLS}{extra} FROM stats s WHERE s.account_id = ? AND s.name = ?", (account_id, name)
+    )
+
+
+def stat_by_classic_key(tx: Tx, classic_key: str) -> dict | None:
+    return tx.one(f"SELECT {_COLS} FROM stats s WHERE s.classic_key = ?", (classic_key,))
+
+
+def stat_by_embed_key(tx: Tx, embed_key: str) -> dict | None:
+    return tx.one(f"SELECT {_COLS} FROM stats s WHERE s.embed_key = ?", (embed_key,))
+
+
+def list_stats(tx: Tx, account_id: int, *, deleted: bool = False, offset: int = 0, limit: int = 10000,
+               query: str = "") -> list[dict]:
+    where = "s.deleted_at IS NOT NULL" if deleted else "s.deleted_at IS NULL"
+    params: list = [account_id]
+    if query:
+        where += " AND LOWER(s.name) LIKE ?"
+        params.append("%" + query.lower().replace("%", "").replace("_", "") + "%")
+    params += [limit, offset]
+    return tx.all(
+        f"SELECT {_COLS}, {_LAST} FROM stats s WHERE s.account_id = ? AND {where} ORDER BY s.name LIMIT ? OFFSET ?",
+        params,
+    )
+
+
+def update_stat(tx: Tx, account_id: int, stat_id: int, **fields) -> int:
+    allowed = {"name", "unit", "public", "deleted_at", "embed_key", "classic_key"}
+    cols = [c for c in fields if c in allowed]
+    if not cols:
+        return 0
+    return tx.execute(
+        "UPDATE stats SET " + ", ".join(f"{c} = ?" for c in cols) + " WHERE id = ? AND account_id = ?",
+        [fields[c] for c in cols] + [stat_id, account_id],
+    )
+
+
+def trashed_before(tx: Tx, before: int) -> list[dict]:
+    return tx.all("SELECT id, account_id FROM stats WHERE deleted_at IS NOT NULL AND deleted_at < ?", (before,))
+
+
+def delete_stat_row(tx: Tx, stat_id: int) -> None:
+    tx.execute("DELETE FROM stats WHERE id = ?", (stat_id,))
+
+
+def all_stat_ids(tx: Tx) -> list[int]:
+    return [r["id"] for r in tx.all("SELECT id FROM stats ORDER BY id")]

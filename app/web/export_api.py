@@ -1,0 +1,38 @@
+"""StatHat's export API, authenticated by the access token in the path. JSON in, JSON out."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.interactors import export
+
+bp = Blueprint("export_api", __name__, url_prefix="/x/<token>")
+
+
+def _db():
+    return current_app.extensions["eyrie.db"]
+
+
+@bp.get("/statlist")
+def statlist(token: str):
+    return jsonify(export.stat_list(_db(), token, request.args.get("offset")))
+
+
+@bp.get("/stat")
+def stat(token: str):
+    return jsonify(export.stat_by_name(_db(), token, request.args.get("name", "")))
+
+
+@bp.get("/data/<path:ids>")
+def data(token: str, ids: str):
+    return jsonify(export.datasets(
+        _db(), token, ids.split("/"), int(time.time()), t=request.args.get("t"),
+        start=request.args.get("start"), summary=request.args.get("summary"),
+    ))
+
+
+@bp.delete("/stats/<stat_id>")
+def delete(token: str, stat_id: str):
+    return jsonify(export.delete_stat(_db(), token, stat_id, int(time.time())))
