@@ -7,7 +7,7 @@ read the sum and values read sum / n, which stays exact however buckets are merg
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ def zone(name: str) -> ZoneInfo:
 def _local_day_start(quarter: int, tz: str) -> int:
     # Every UTC offset in use is a whole number of quarter-hours, so all instants in one UTC
     # quarter-hour share their local midnight: cache by quarter-hour.
-    local = datetime.fromtimestamp(quarter * 900, timezone.utc).astimezone(zone(tz))
+    local = datetime.fromtimestamp(quarter * 900, UTC).astimezone(zone(tz))
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     # Re-resolve the offset at midnight itself (DST changes move it).
     midnight = datetime(midnight.year, midnight.month, midnight.day, tzinfo=zone(tz))

@@ -34,7 +34,7 @@ def bucketize(rows: list[tuple], starts: list[int], ends: list[int]) -> list[Buc
         a[1] += n
         a[2] = lo if a[2] is None else min(a[2], lo)
         a[3] = hi if a[3] is None else max(a[3], hi)
-    return [Bucket(t, a[0], a[1], a[2], a[3]) for t, a in zip(starts, acc)]
+    return [Bucket(t, a[0], a[1], a[2], a[3]) for t, a in zip(starts, acc, strict=True)]
 
 
 @dataclass(frozen=True)

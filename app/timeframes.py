@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from app.errors import Invalid
 from app.rollups import DAY, HOUR, MINUTE, zone
@@ -82,7 +82,7 @@ def parse_timeframe(text: str) -> Timeframe:
 
 
 def _local(ts: int, tz: str) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc).astimezone(zone(tz))
+    return datetime.fromtimestamp(ts, UTC).astimezone(zone(tz))
 
 
 def _at(d: datetime, tz: str) -> int:

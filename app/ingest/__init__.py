@@ -25,14 +25,13 @@ def reply(status: int, msg: str, **extra):
     return resp
 
 
-def create_ingest_app(config: Config, db: Database | None = None) -> Flask:
+def create_ingest_app(config: Config, db: Database | None = None, clock=time.time) -> Flask:
+    """clock: returns unix seconds; tests pin it."""
     app = Flask("eyrie.ingest")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False
     db = db or Database(config.database_url)
     app.extensions["eyrie.db"] = db
-    _rate_limit(app, config)
-
     def ok(p: dict):
         if config.verbose_replies or parsing.verbose(p):
             return reply(200, "ok")
@@ -42,7 +41,7 @@ def create_ingest_app(config: Config, db: Database | None = None) -> Flask:
 
     @app.route("/ez", methods=["GET", "POST"])
     def ez():
-        now = int(time.time())
+        now = int(clock())
         if request.method == "POST" and parsing.is_json(request):
             ezkey, items = parsing.bulk(request)
             result = record_ez(db, ezkey, items, now, bulk=True)
@@ -59,7 +58,7 @@ def create_ingest_app(config: Config, db: Database | None = None) -> Flask:
         p = g.params
         # Old Ruby wrappers sent the classic count as `value=`: accept it.
         number = p.get("count") if p.get("count") not in (None, "") else p.get("value")
-        record_classic(db, p.get("ukey"), p.get("key"), number, p.get("t"), int(time.time()), default_count=True)
+        record_classic(db, p.get("ukey"), p.get("key"), number, p.get("t"), int(clock()), default_count=True)
         return ok(p)
 
     @app.route("/v", methods=["GET", "POST"])
@@ -67,7 +66,7 @@ def create_ingest_app(config: Config, db: Database | None = None) -> Flask:
         p = g.params
         if p.get("value") in (None, ""):
             raise Invalid("missing value")
-        record_classic(db, p.get("ukey"), p.get("key"), p.get("value"), p.get("t"), int(time.time()))
+        record_classic(db, p.get("ukey"), p.get("key"), p.get("value"), p.get("t"), int(clock()))
         return ok(p)
 
     @app.route("/healthz")
@@ -97,6 +96,7 @@ def create_ingest_app(config: Config, db: Database | None = None) -> Flask:
         log.exception("ingest failed on %s", request.path)
         return reply(500, "internal error")
 
+    _rate_limit(app, config)
     return app
 
 
@@ -107,7 +107,9 @@ def _rate_limit(app: Flask, config: Config) -> None:
     from flask_limiter import Limiter
 
     def key() -> str:
-        p = g.get("params") or {}
+        if "params" not in g:  # the limiter may run before our own before_request
+            g.params = parsing.params(request)
+        p = g.params
         return p.get("ezkey") or p.get("email") or p.get("ukey") or request.remote_addr or "-"
 
     limiter = Limiter(key, app=app, storage_uri="memory://", headers_enabled=True)

@@ -93,10 +93,7 @@ class Tx:
     def execute_raw(self, sql: str) -> int:
         """Run SQL that carries no parameters (values already rendered as numeric literals)."""
         cur = self.conn.cursor()
-        if self.dialect == "mysql":
-            cur.execute(sql)
-        else:
-            cur.execute(sql)
+        cur.execute(sql)
         n = cur.rowcount
         cur.close()
         return n
@@ -117,7 +114,7 @@ class Tx:
         cur = self.conn.cursor()
         cur.execute(self._sql(sql), tuple(params))
         cols = [c[0] for c in cur.description]
-        rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         cur.close()
         return rows
 

@@ -69,7 +69,7 @@ class PointWriter:
                 merged.merge(more.batch)
             rows = merged.sorted_rows()
             try:
-                self.db.run(lambda tx: upsert_rollups(tx, rows))
+                self.db.run(lambda tx, rows=rows: upsert_rollups(tx, rows))
             except BaseException as exc:  # every waiting request learns the outcome
                 for j in jobs:
                     j.error = exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, jsonify, request
 from jinja2 import FileSystemLoader, PrefixLoader
@@ -16,7 +17,8 @@ from app.storage.db import Database
 log = logging.getLogger("eyrie.web")
 
 
-def create_web_app(config: Config, db: Database | None = None) -> Flask:
+def create_web_app(config: Config, db: Database | None = None, clock=time.time) -> Flask:
+    """clock: returns unix seconds; tests pin it."""
     app = Flask("eyrie.web", static_folder=str(ROOT / "static"), static_url_path="/static")
     config = config.with_secret()
     app.config.update(SECRET_KEY=config.secret_key, MAX_CONTENT_LENGTH=config.max_body_bytes)
@@ -30,6 +32,7 @@ def create_web_app(config: Config, db: Database | None = None) -> Flask:
     db = db or Database(config.database_url)
     app.extensions["eyrie.db"] = db
     app.extensions["eyrie.config"] = config
+    app.extensions["eyrie.clock"] = clock
 
     from app.web import export_api, pages
 

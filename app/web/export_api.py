@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, current_app, jsonify, request
 
 from app.interactors import export
@@ -13,6 +11,10 @@ bp = Blueprint("export_api", __name__, url_prefix="/x/<token>")
 
 def _db():
     return current_app.extensions["eyrie.db"]
+
+
+def _now() -> int:
+    return int(current_app.extensions["eyrie.clock"]())
 
 
 @bp.get("/statlist")
@@ -28,11 +30,11 @@ def stat(token: str):
 @bp.get("/data/<path:ids>")
 def data(token: str, ids: str):
     return jsonify(export.datasets(
-        _db(), token, ids.split("/"), int(time.time()), t=request.args.get("t"),
+        _db(), token, ids.split("/"), _now(), t=request.args.get("t"),
         start=request.args.get("start"), summary=request.args.get("summary"),
     ))
 
 
 @bp.delete("/stats/<stat_id>")
 def delete(token: str, stat_id: str):
-    return jsonify(export.delete_stat(_db(), token, stat_id, int(time.time())))
+    return jsonify(export.delete_stat(_db(), token, stat_id, _now()))

@@ -1,0 +1,39 @@
+# Eyrie. `make run` serves the demo on SQLite; `make test` runs the whole suite on SQLite and MariaDB.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+PORT  ?= 8000
+
+.PHONY: run test venv dev-venv test-deps lint bench clean
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+dev-venv: $(VENV)/.dev-installed
+
+run: venv
+	$(PY) -m app db migrate
+	$(PY) -m app demo
+	EYRIE_PORT=$(PORT) $(PY) dev_server.py
+
+test-deps: dev-venv
+	bash .ci/install-deps.sh
+
+test: test-deps
+	bash .ci/test.sh
+
+lint: dev-venv
+	$(VENV)/bin/ruff check app tests bench dev_server.py
+
+bench: dev-venv
+	$(PY) bench/ingest.py
+
+clean:
+	rm -rf $(VENV) var test-artifacts tests/clients/node_modules

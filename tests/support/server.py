@@ -1,0 +1,54 @@
+"""Run `python -m app serve` in a subprocess, as production does, for tests that need real HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.support.mariadb import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class EyrieServer:
+    def __init__(self, database_url: str, var_dir: str, role: str = "all", env: dict | None = None,
+                 threads: int = 8):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "EYRIE_DATABASE_URL": database_url, "EYRIE_VAR_DIR": var_dir,
+                    "EYRIE_SECRET_KEY": "test-secret", **(env or {})}
+        self.args = [sys.executable, "-m", "app", "serve", "--role", role, "--port", str(self.port),
+                     "--threads", str(threads)]
+        self.log_path = Path(var_dir) / f"server-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 20) -> EyrieServer:
+        Path(self.log_path).parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not come up: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.proc:
+            self._log.close()
+        self.proc = None
