@@ -93,3 +93,11 @@ def account(db):
 @pytest.fixture
 def other_account(db):
     return create_account(db, "bob@example.com", "password-bob", NOW)
+
+
+@pytest.fixture
+def signed_in(web, account):
+    """The web client signed in as `account`."""
+    from tests.web_helpers import login
+
+    return login(web, account.email, "password-ann")

@@ -91,3 +91,87 @@ def trash_stat(db, account_id: int, stat_id: int, now: int) -> None:
         q.update_stat(tx, account_id, stat_id, deleted_at=now)
 
     db.run(tx_fn)
+
+
+# -- the stats list and the trash ---------------------------------------------------------------
+
+PAGE = 100
+SORTS = ("name", "last")
+
+
+def list_view(db, account_id: int, now: int, *, query: str = "", sort: str = "name", offset: int = 0) -> dict:
+    """One page of stats with a 24-hour sparkline each (one query for all sparklines)."""
+    from app.rollups import HOUR
+    from app.series import bucketize
+    from app.storage import points as pq
+
+    sort = sort if sort in SORTS else "name"
+    query = (query or "").strip()[:100]
+    offset = max(0, int(offset or 0))
+
+    def tx_fn(tx):
+        rows = q.list_stats(tx, account_id, query=query, sort=sort, offset=offset, limit=PAGE + 1)
+        more = len(rows) > PAGE
+        rows = rows[:PAGE]
+        end = now - now % HOUR + HOUR
+        starts = list(range(end - 24 * HOUR, end, HOUR))
+        ends = [s + HOUR for s in starts]
+        series = pq.read_rollups_many(tx, [r["id"] for r in rows], HOUR, starts[0], end)
+        total = q.count_stats(tx, account_id)
+        trash = q.count_stats(tx, account_id, deleted=True)
+        out = []
+        for r in rows:
+            buckets = bucketize(series[r["id"]], starts, ends)
+            out.append({**_stat_summary(r), "spark": [b.value(r["kind"]) for b in buckets]})
+        return {"stats": out, "more": more, "next_offset": offset + PAGE, "total": total, "trash": trash}
+
+    view = db.read(tx_fn)
+    view.update(query=query, sort=sort, offset=offset)
+    return view
+
+
+def _stat_summary(r: dict) -> dict:
+    return {"id": r["id"], "name": r["name"], "kind": r["kind"], "unit": r["unit"], "public": bool(r["public"]),
+            "created_at": r["created_at"], "last_data_at": r.get("last_data_at"), "deleted_at": r["deleted_at"]}
+
+
+def trash_view(db, account_id: int, now: int) -> dict:
+    rows = db.read(lambda tx: q.list_stats(tx, account_id, deleted=True, sort="deleted"))
+    return {"stats": [{**_stat_summary(r), "purge_at": r["deleted_at"] + TRASH_SECONDS} for r in rows]}
+
+
+def trash_stats(db, account_id: int, stat_ids: list[int], now: int) -> int:
+    """Move several stats to the trash; ids that are not this account's live stats are ignored."""
+    def tx_fn(tx):
+        n = 0
+        for stat_id in stat_ids:
+            stat = q.stat_by_id(tx, account_id, stat_id)
+            if stat is not None and stat["deleted_at"] is None:
+                n += q.update_stat(tx, account_id, stat_id, deleted_at=now)
+        return n
+
+    return db.run(tx_fn)
+
+
+def restore_stat(db, account_id: int, stat_id: int) -> None:
+    def tx_fn(tx):
+        stat = q.stat_by_id(tx, account_id, stat_id)
+        if stat is None or stat["deleted_at"] is None:
+            raise NotFound("no such stat in the trash")
+        q.update_stat(tx, account_id, stat_id, deleted_at=None)
+
+    db.run(tx_fn)
+
+
+def purge_trash(db, now: int) -> int:
+    """Delete stats (and their points) that have been in the trash for 48 hours. A worker job."""
+    from app.storage import points as pq
+
+    def tx_fn(tx):
+        old = q.trashed_before(tx, now - TRASH_SECONDS)
+        pq.delete_stat_rollups(tx, [s["id"] for s in old])
+        for s in old:
+            q.delete_stat_row(tx, s["id"])
+        return len(old)
+
+    return db.run(tx_fn)

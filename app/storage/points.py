@@ -60,3 +60,38 @@ def delete_rollups_before(tx: Tx, stat_id: int, res: int, before: int) -> int:
 def delete_stat_rollups(tx: Tx, stat_ids: list[int]) -> None:
     for stat_id in stat_ids:
         tx.execute("DELETE FROM rollups WHERE stat_id = ?", (stat_id,))
+
+
+def rebuild_days(tx: Tx, stat_id: int, tz: str) -> None:
+    """Recompute a stat's day buckets in zone tz from its hour buckets (where those are kept).
+
+    Older day buckets, whose hours retention has dropped, keep their old alignment."""
+    from app.rollups import DAY, HOUR, local_day_start
+
+    hours = read_rollups(tx, stat_id, HOUR, 0, 2**62)
+    if not hours:
+        return
+    days: dict[int, list] = {}
+    for ts, total, n, lo, hi in hours:
+        d = local_day_start(ts, tz)
+        row = days.get(d)
+        days[d] = [total, n, lo, hi] if row is None else [row[0] + total, row[1] + n, min(row[2], lo),
+                                                          max(row[3], hi)]
+    # Any old-aligned day that overlaps the kept hours is replaced.
+    tx.execute("DELETE FROM rollups WHERE stat_id = ? AND res = ? AND ts > ?", (stat_id, DAY, min(days) - DAY))
+    upsert_rollups(tx, [(stat_id, DAY, d, *row) for d, row in sorted(days.items())])
+
+
+def read_rollups_many(tx: Tx, stat_ids: list[int], res: int, start: int, end: int) -> dict[int, list[tuple]]:
+    """Like read_rollups for many stats in one query (the stats list's sparklines)."""
+    out: dict[int, list[tuple]] = {i: [] for i in stat_ids}
+    for i in range(0, len(stat_ids), 500):
+        chunk = stat_ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in tx.all(
+            f"SELECT stat_id, ts, total, n, lo, hi FROM rollups WHERE stat_id IN ({marks}) AND res = ?"
+            " AND ts >= ? AND ts < ? ORDER BY stat_id, ts",
+            [*chunk, res, start, end],
+        ):
+            out[r["stat_id"]].append((r["ts"], r["total"], r["n"], r["lo"], r["hi"]))
+    return out

@@ -14,6 +14,19 @@ _LAST = (
 )
 
 
+_ORDER = {
+    "name": "s.name, s.id",
+    # Stats without data sort last on both backends (NULLs sort first in ascending order on both).
+    "last": "CASE WHEN last_data_at IS NULL THEN 1 ELSE 0 END, last_data_at DESC, s.name",
+    "deleted": "s.deleted_at DESC, s.id",
+}
+
+
+def count_stats(tx: Tx, account_id: int, *, deleted: bool = False) -> int:
+    where = "deleted_at IS NOT NULL" if deleted else "deleted_at IS NULL"
+    return tx.scalar(f"SELECT COUNT(*) FROM stats WHERE account_id = ? AND {where}", (account_id,))
+
+
 def insert_stat(tx: Tx, account_id: int, name: str, kind: str, classic_key: str, embed_key: str, now: int) -> int:
     return tx.insert(
         "INSERT INTO stats (account_id, name, kind, classic_key, embed_key, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -54,7 +67,7 @@ def stat_by_embed_key(tx: Tx, embed_key: str) -> dict | None:
 
 
 def list_stats(tx: Tx, account_id: int, *, deleted: bool = False, offset: int = 0, limit: int = 10000,
-               query: str = "") -> list[dict]:
+               query: str = "", sort: str = "name") -> list[dict]:
     where = "s.deleted_at IS NOT NULL" if deleted else "s.deleted_at IS NULL"
     params: list = [account_id]
     if query:
@@ -62,7 +75,8 @@ def list_stats(tx: Tx, account_id: int, *, deleted: bool = False, offset: int = 
         params.append("%" + query.lower().replace("%", "").replace("_", "") + "%")
     params += [limit, offset]
     return tx.all(
-        f"SELECT {_COLS}, {_LAST} FROM stats s WHERE s.account_id = ? AND {where} ORDER BY s.name LIMIT ? OFFSET ?",
+        f"SELECT {_COLS}, {_LAST} FROM stats s WHERE s.account_id = ? AND {where} ORDER BY {_ORDER[sort]}"
+        " LIMIT ? OFFSET ?",
         params,
     )
 
