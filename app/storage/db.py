@@ -210,7 +210,8 @@ class Database:
         UNAVAILABLE_AFTER seconds; then Unavailable (503) is raised and nothing is half-written.
         """
         deadline = time.monotonic() + UNAVAILABLE_AFTER
-        for attempt in range(attempts):
+        attempt = 0
+        while True:
             try:
                 conn = self._get()
             except Unavailable:
@@ -236,13 +237,13 @@ class Database:
                         continue
                     raise Unavailable("database unavailable") from exc
                 self._put(conn)
-                if kind == "retry" and attempt + 1 < attempts:
-                    time.sleep(0.005 * (attempt + 1))
+                attempt += 1
+                if kind == "retry" and attempt < attempts:
+                    time.sleep(0.005 * attempt)
                     continue
                 raise
             self._put(conn)
             return result
-        raise Unavailable("database unavailable")
 
     def read(self, fn):
         return self.run(fn, write=False)
