@@ -101,3 +101,42 @@ def signed_in(web, account):
     from tests.web_helpers import login
 
     return login(web, account.email, "password-ann")
+
+
+# -- browser tests: Debian's Chromium driven by Playwright (never a downloaded browser) ----------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def live_server(config, db, clock):
+    """The production apps (web + ingest on one port) in a thread, on this test's database."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app.ingest import create_ingest_app
+    from app.web import create_web_app
+    from app.wsgi import Router
+
+    app = Router(create_web_app(config, db), create_ingest_app(config, db))
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+@pytest.fixture
+def artifacts():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

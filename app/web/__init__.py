@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import Flask, g, jsonify, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from jinja2 import FileSystemLoader, PrefixLoader
+from jinja2 import FileSystemLoader, PrefixLoader, TemplateError, TemplateSyntaxError
 from werkzeug.exceptions import HTTPException
 
 from app.config import ROOT, Config
@@ -85,6 +85,8 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("web request failed on %s", request.path)
+        if config.dev and isinstance(exc, TemplateError):
+            return dev_template_error(exc)
         return error_response(500, "Something went wrong on our side. It has been logged.")
 
     return app
@@ -101,6 +103,28 @@ def _blueprint_modules():
     for name in BLUEPRINTS:
         if importlib.util.find_spec(f"app.web.{name}") is not None:
             yield importlib.import_module(f"app.web.{name}")
+
+
+def dev_template_error(exc: TemplateError):
+    """Dev server: show a broken template in the page (it reloads itself once the file is fixed)."""
+    from markupsafe import escape
+
+    where = ""
+    if isinstance(exc, TemplateSyntaxError):
+        where = f"{exc.filename or exc.name}, line {exc.lineno}"
+    body = (f"<!doctype html><title>Template error</title><link rel=stylesheet href=/static/app.css>"
+            f"<main class=medium><h1>Template error</h1><p class=muted>{escape(where)}</p>"
+            f"<pre>{escape(type(exc).__name__)}: {escape(str(exc))}</pre>"
+            f"<p class=muted>Fix the file and save: this page reloads itself.</p></main>"
+            f"<script src=/static/dev-reload.js data-version={_dev_version()}></script>")
+    print(f"\n*** template error: {where}: {exc}\n", flush=True)
+    return body, 500
+
+
+def _dev_version() -> int:
+    from app.web.dev import hub
+
+    return hub.version
 
 
 def error_response(status: int, msg: str):
