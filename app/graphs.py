@@ -258,13 +258,17 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
     """Return an <svg ...> string (no XML declaration), sized by its viewBox only.
 
     style: "auto" (counters bars/area, values lines), "line", "fill", "bar", "spark", "mini".
-    theme: "light" or "dark". step: bucket width in seconds. tz: IANA zone for axis labels.
+    theme: "light", "dark" or "auto" (light, dark under prefers-color-scheme: dark; for inline SVG in
+    pages). step: bucket width in seconds. tz: IANA zone for axis labels.
     """
     try:
         zone = ZoneInfo(tz)
     except (ValueError, KeyError, OSError):   # a bad profile setting must not break a page
         zone = UTC
-    th = THEMES.get(theme, THEMES["light"])
+    # "auto": the light colours, plus a prefers-color-scheme block with the dark ones (an inline SVG's
+    # <style> follows the page's colour scheme). Both stay transparent so the page shows through.
+    auto = theme == "auto"
+    th = THEMES["light"] if auto else THEMES.get(theme, THEMES["light"])
     palette = DARK_PALETTE if th is THEMES["dark"] else PALETTE
     spark, mini = style == "spark", style == "mini"
     fs = 10 if mini else (12 if width >= 600 else 11)
@@ -287,7 +291,7 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
     if not live:
         chart = _TimeChart(style=Style(**font), **cfg)
         chart.add("", [])
-        return _finish(chart, th, title, [])
+        return _finish(chart, th, title, [], auto)
 
     x0 = min(pts[0][0] for _, pts, _ in live)
     x1 = max(pts[-1][0] + st for _, pts, st in live)
@@ -317,19 +321,24 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
 
     items, n_solid, n_dashed, x, row = [], 0, 0, 0.0, 0
     has_bars = any(_mode(s, style, px_per_bucket) == "bar" for s, _, _ in live)
+    dark = THEMES["dark"]
     for s, pts, st in live:
         if s.dashed:
             # Over bars a muted hue drowns, so use the theme's grey; over lines a paler
             # copy of the compared series' colour reads as "the same thing, earlier".
             color = th["compare"] if has_bars else _mix(palette[n_dashed % len(palette)], th["mute"], 0.3)
+            dark_color = dark["compare"] if has_bars else _mix(DARK_PALETTE[n_dashed % len(palette)],
+                                                               dark["mute"], 0.3)
             n_dashed += 1
         else:
-            color, n_solid = palette[n_solid % len(palette)], n_solid + 1
+            color, dark_color = palette[n_solid % len(palette)], DARK_PALETTE[n_solid % len(palette)]
+            n_solid += 1
         mode, name = _mode(s, style, px_per_bucket), s.name if len(s.name) <= 40 else s.name[:39] + "…"
         glyph = 18 if mode == "line" else fs
         if x > 0 and x + glyph + 6 + len(name) * 0.6 * fs > width - 40:   # legend: wrap to a new row
             x, row = 0.0, row + 1
         items.append({"points": pts, "step": st, "mode": mode, "dashed": s.dashed, "color": color, "name": name,
+                      "dark_color": dark_color,
                       "width": 1.5 if s.dashed or spark or mini or width < 500 else 2.0,
                       "to_primary": to_primary[s.secondary], "legend": (x, row * 1.5 * fs, glyph),
                       "fill_opacity": "0.22" if s.kind == "counter" else "0.12"})
@@ -344,21 +353,36 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
     for (s, _, _), it in zip(live, items):
         # pygal only sees a single in-range point: enough for the legend and its "has data" test.
         chart.add(it["name"], [(x0, ticks[0])], secondary=s.secondary)
-    return _finish(chart, th, title, items)
+    return _finish(chart, th, title, items, auto)
 
 
-def _finish(chart, th: dict, title: str | None, items: list[dict]) -> str:
+def _theme_rules(th: dict) -> list[tuple[str, str]]:
+    return [(".graph>.background", f"fill:{th['bg']}"), (".plot>.background", f"fill:{th['bg']}"),
+            (".axis text", f"fill:{th['text']}"), (".axis .line", f"stroke:{th['axis']};fill:none"),
+            (".axis .guide.line", f"stroke:{th['grid']}"),
+            (".title", f"fill:{th['strong']};text-anchor:middle;font-weight:600"),
+            (".legends .legend text", f"fill:{th['text']}"), ("text.no_data", f"fill:{th['text']};text-anchor:middle")]
+
+
+def _finish(chart, th: dict, title: str | None, items: list[dict], auto: bool = False) -> str:
     # Our own stylesheet replaces pygal's (hover effects, dashed guides, opacity tricks); every
     # rule is scoped to this chart's id so an inline SVG never restyles the page around it.
-    rules = [(".graph>.background", f"fill:{th['bg']}"), (".plot>.background", f"fill:{th['bg']}"),
-             ("text", "stroke:none"), (".axis text", f"fill:{th['text']}"), (".axis.x text", "text-anchor:middle"),
-             (".axis.y text", "text-anchor:end"), (".axis.y2 text", "text-anchor:start"),
-             (".axis .line", f"stroke:{th['axis']};fill:none"), (".axis .guide.line", f"stroke:{th['grid']}"),
-             (".title", f"fill:{th['strong']};text-anchor:middle;font-weight:600"),
-             (".legends .legend text", f"fill:{th['text']}"),
-             ("text.no_data", f"fill:{th['text']};text-anchor:middle"), (".tooltip-overlay", "display:none")]
+    rules = _theme_rules(th) + [
+        ("text", "stroke:none"), (".axis.x text", "text-anchor:middle"), (".axis.y text", "text-anchor:end"),
+        (".axis.y2 text", "text-anchor:start"), (".tooltip-overlay", "display:none")]
     rules += [(f".color-{i}", f"fill:{it['color']};stroke:none") for i, it in enumerate(items)]
-    chart.config(css=["inline:" + "".join(f"#chart-{chart.uuid} {sel}{{{decl}}}" for sel, decl in rules)])
+    scope = f"#chart-{chart.uuid}"
+    css = "".join(f"{scope} {sel}{{{decl}}}" for sel, decl in rules)
+    if auto:
+        # Data is drawn with fill/stroke attributes; a CSS rule beats an attribute, so the dark block
+        # swaps each light colour for its dark twin by attribute value.
+        dark = _theme_rules({**THEMES["dark"], "bg": "transparent"})
+        dark += [(f".color-{i}", f"fill:{it['dark_color']}") for i, it in enumerate(items)]
+        for it in items:
+            dark += [(f'[stroke="{it["color"]}"]', f"stroke:{it['dark_color']}"),
+                     (f'[fill="{it["color"]}"]', f"fill:{it['dark_color']}")]
+        css += "@media (prefers-color-scheme:dark){" + "".join(f"{scope} {sel}{{{decl}}}" for sel, decl in dark) + "}"
+    chart.config(css=["inline:" + css])
     chart.add_xml_filter(_scrub(title, items, chart.config.style.legend_font_size))
     return chart.render(is_unicode=True)
 
