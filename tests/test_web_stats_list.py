@@ -93,3 +93,10 @@ def test_another_accounts_stats_are_never_listed_deleted_or_restored(signed_in, 
     r = post(signed_in, f"/trash/{theirs['zz old']}/restore", htmx=True, token_from="/")
     assert r.status_code == 404
     assert stat_row(db, other_account.id, "zz old")["deleted_at"] == NOW
+
+
+def test_number_formatting_in_pages():
+    from app.web.filters import number
+
+    assert [number(v) for v in (18000, 192000, 1234, 12345678, 42, -15000, None)] == [
+        "18k", "192k", "1234", "12.3M", "42", "-15k", "–"]

@@ -158,7 +158,8 @@ class Database:
             raise RuntimeError("PyMySQL is not installed")
         kwargs = dict(
             user=t.user, password=t.password, database=t.database, charset="utf8mb4",
-            autocommit=False, connect_timeout=CONNECT_TIMEOUT, read_timeout=30, write_timeout=30,
+            # Autocommit: a read is one statement and one round trip; writes BEGIN explicitly.
+            autocommit=True, connect_timeout=CONNECT_TIMEOUT, read_timeout=30, write_timeout=30,
         )
         if t.unix_socket:
             kwargs["unix_socket"] = t.unix_socket
@@ -197,9 +198,13 @@ class Database:
     # -- transactions ------------------------------------------------------------------------
 
     def _begin(self, conn, write: bool) -> None:
+        if not write:
+            # Reads run in autocommit, statement by statement: no BEGIN/COMMIT round trips. Each
+            # statement sees committed data only (READ COMMITTED on MySQL, WAL snapshots on SQLite).
+            return
         if self.dialect == "sqlite":
             # IMMEDIATE takes the write lock up front, so a writer never fails half-way on upgrade.
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            conn.execute("BEGIN IMMEDIATE")
         else:
             conn.begin()
 
@@ -223,8 +228,9 @@ class Database:
             try:
                 self._begin(conn, write)
                 result = fn(tx)
-                tx.committing = True
-                conn.commit()
+                if write:
+                    tx.committing = True
+                    conn.commit()
             except Exception as exc:
                 kind = self._classify(exc)
                 _rollback(conn)

@@ -102,3 +102,8 @@ def delete_stat_row(tx: Tx, stat_id: int) -> None:
 
 def all_stat_ids(tx: Tx) -> list[int]:
     return [r["id"] for r in tx.all("SELECT id FROM stats ORDER BY id")]
+
+
+def first_rollup_ts(tx: Tx, stat_id: int, res: int) -> int | None:
+    """The oldest bucket a stat has at one resolution (an index seek on the rollups primary key)."""
+    return tx.scalar("SELECT MIN(ts) FROM rollups WHERE stat_id = ? AND res = ?", (stat_id, res))

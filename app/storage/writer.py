@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 
-from app.rollups import RollupBatch
+from app.rollups import RollupBatch  # noqa: F401  (the type handed over)
 from app.storage.points import upsert_rollups
 
 MAX_ROWS_PER_COMMIT = 20000
@@ -54,8 +54,7 @@ class PointWriter:
             if job is None:
                 return
             jobs = [job]
-            merged = RollupBatch()
-            merged.merge(job.batch)
+            merged = job.batch  # write() callers never touch their batch again: merge in place
             stop = False
             while len(merged) < MAX_ROWS_PER_COMMIT:
                 try:
@@ -66,7 +65,7 @@ class PointWriter:
                     stop = True
                     break
                 jobs.append(more)
-                merged.merge(more.batch)
+                merged.merge(more.batch, adopt=True)
             rows = merged.sorted_rows()
             try:
                 self.db.run(lambda tx, rows=rows: upsert_rollups(tx, rows))

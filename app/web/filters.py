@@ -16,9 +16,10 @@ def number(value, digits: int = 3) -> str:
     if math.isnan(v) or math.isinf(v):
         return "–"
     a = abs(v)
-    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e4, "k")):
+    # Thousands get a "k" only from 10,000 up: 1234 reads better than 1.23k.
+    for limit, divisor, suffix in ((1e12, 1e12, "T"), (1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
         if a >= limit:
-            return f"{v / limit:.{digits}g}{suffix}"
+            return f"{v / divisor:.{digits}g}{suffix}"
     if v == int(v) and a < 1e4:
         return f"{int(v)}"
     return f"{v:.{digits}g}" if a < 1 else f"{v:.{max(digits - len(str(int(a))), 0) + 1}f}".rstrip("0").rstrip(".")

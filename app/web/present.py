@@ -7,7 +7,10 @@ from flask import jsonify, make_response, render_template, request
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """An htmx request that wants the partial alone. Boosted links and history restores (after a
+    cache miss htmx re-fetches the pushed URL and swaps the whole body) want the full page."""
+    h = request.headers
+    return h.get("HX-Request") == "true" and h.get("HX-Boosted") != "true" and not h.get("HX-History-Restore-Request")
 
 
 def wants_json() -> bool:
