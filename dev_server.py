@@ -1,4 +1,4 @@
-"""Development server: web + ingest (+ the worker, once it exists) in one process on one port.
+"""Development server: web + ingest + the worker in one process on one port.
 
 - Templates and static files: watchdog sees a save and the open page reloads itself (SSE).
 - A template error shows in the page and on the console; the server keeps running.
@@ -48,7 +48,12 @@ def main() -> None:
     host = os.environ.get("EYRIE_HOST", "127.0.0.1")
     port = int(os.environ.get("EYRIE_PORT", "8000"))
     config, db, app, _ = build()
-    if not is_running_from_reloader():
+    if is_running_from_reloader():
+        # The worker runs where the app runs: in the reloader's child, restarted with it.
+        from app.worker import start_thread
+
+        start_thread(db, config.with_secret())
+    else:
         seed_demo(db, int(time.time()))
         print(f"\n  Eyrie is running at http://{host}:{port}/\n  demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}\n",
               flush=True)

@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
 
     c = cmd(sub, "demo", "create the demo account with a week of sample data")
 
+    c = cmd(sub, "worker", "background jobs: alert checks, notifications, reports, retention")
+    c.add_argument("--once", action="store_true", help="run every job once and exit")
+
     c = cmd(sub, "serve", "serve with waitress (production)")
     c.add_argument("--role", choices=("ingest", "web", "all"), default="all")
     c.add_argument("--host", default="127.0.0.1")
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.group == "serve":
             return _serve(args, config, db)
+        if args.group == "worker":
+            return _worker(args, config, db)
         migrate(db)
         if args.group == "db":
             _out(args, {"migrated": True}, "database is up to date")
@@ -102,4 +107,25 @@ def _serve(args, config: Config, db: Database) -> int:
     print(f"eyrie {args.role} listening on http://{args.host}:{args.port}/", flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="eyrie",
                    channel_timeout=30, connection_limit=1000)
+    return 0
+
+
+def _worker(args, config: Config, db: Database) -> int:
+    import signal
+
+    from app.worker import Worker, run_once
+
+    migrate(db)
+    config = config.with_secret()  # the same secret as the web app: mail links are signed with it
+    if args.once:
+        summary = run_once(db, config, int(time.time()))
+        _out(args, summary, "\n".join(f"{name}: {result}" for name, result in summary.items()))
+        return 0
+    worker = Worker(db, config)
+    # SIGTERM and Ctrl-C let the current step finish, then the loop returns.
+    signal.signal(signal.SIGTERM, worker.stop)
+    signal.signal(signal.SIGINT, worker.stop)
+    print("eyrie worker running", flush=True)
+    worker.run_forever()
+    _out(args, {"stopped": True, "rounds": worker.rounds}, "eyrie worker stopped")
     return 0

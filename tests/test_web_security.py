@@ -12,8 +12,8 @@ from tests.conftest import NOW
 from tests.helpers import stat_row
 
 # Pages anyone may see: logging in, public embeds and shared dashboards, APIs with their own tokens.
-PUBLIC = re.compile(r"^(static|healthz|accounts\.(login|signup|reset_request|reset)|export_api\..*|embeds\..*"
-                    r"|dashboards\.shared.*|public\..*|reports\.unsubscribe|alerts\.public.*|stats_public\..*)$")
+PUBLIC = re.compile(r"^(static|healthz|accounts\.(login|signup|reset_request|reset)|export_api\..*|alerts_api\..*"
+                    r"|embeds\..*|dashboards\.shared.*|public\..*|reports\.unsubscribe|alerts\.public.*|stats_public\..*)$")
 
 
 def routes(app, methods):

@@ -13,14 +13,22 @@ TRASH_SECONDS = 48 * 3600
 
 
 def create_stats(tx, account_id: int, wanted: dict[str, str], now: int) -> dict[str, dict]:
-    """Insert the stats named in `wanted` (name -> kind) that do not exist yet; return all of them."""
+    """Insert the stats named in `wanted` (name -> kind) that do not exist yet; return all of them.
+
+    Only the EZ API creates stats this way, so they are marked for StatHat's "a new stat was
+    created" mail, which the worker sends (with a delete link, in case the name was a typo)."""
+    from app.storage.reports import mark_ez_created
+
     found = q.stats_by_names(tx, account_id, list(wanted))
+    created = []
     for name, kind in wanted.items():
         if name not in found:
             stat_id = q.insert_stat(tx, account_id, name, kind, keys.classic_key(), keys.embed_key(), now)
             found[name] = dict(id=stat_id, account_id=account_id, name=name, kind=kind, deleted_at=None,
                                created_at=now, public=0, unit="")
             found[name]["new"] = True
+            created.append(stat_id)
+    mark_ez_created(tx, created)
     return found
 
 
