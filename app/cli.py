@@ -96,17 +96,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(args, config: Config, db: Database) -> int:
-    import waitress
-
+    from app.serving import serve
     from app.wsgi import create_app
 
     migrate(db)
     app = create_app(args.role, config, db)
-    # waitress logs a line for every queued request under load; keep warnings that matter.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     print(f"eyrie {args.role} listening on http://{args.host}:{args.port}/", flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="eyrie",
-                   channel_timeout=30, connection_limit=1000)
+    serve(app, args.host, args.port, args.threads)
     return 0
 
 

@@ -31,3 +31,23 @@ def test_each_role_answers_healthz_and_only_its_own_paths(db, db_url, tmp_path, 
             assert [s["name"] for s in statlist.json()] == ["served"]
     finally:
         server.stop()
+
+
+def test_keep_alive_survives_a_204(db, db_url, tmp_path, account):
+    """waitress closes bodiless 204 answers by default; Eyrie keeps the connection for the next post."""
+    import http.client
+
+    server = EyrieServer(db_url, str(tmp_path / "var"), role="ingest").start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        socks = set()
+        for i in range(3):
+            conn.request("POST", "/ez", body=f"ezkey={account.ezkey}&stat=ka&count=1",
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+            r = conn.getresponse()
+            assert r.status == 204 and r.read() == b"" and r.getheader("Connection") is None
+            socks.add(conn.sock.getsockname())
+        assert len(socks) == 1
+        conn.close()
+    finally:
+        server.stop()

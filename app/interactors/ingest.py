@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 
 from app.errors import EyrieError, Forbidden, Invalid
@@ -31,13 +32,11 @@ class IngestResult:
     created: list[dict] = field(default_factory=list)  # stats made by this call (for "new stat" mail)
 
 
-def _ez_account(tx, ezkey: str) -> dict:
-    account = aq.account_by_ezkey(tx, ezkey)
+def _check_ez_account(account: dict | None) -> None:
     if account is None:
         raise Forbidden(INVALID_KEYS)
     if not account["ez_enabled"]:
         raise Forbidden("the EZ API is turned off for this account")
-    return account
 
 
 def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -> IngestResult:
@@ -63,14 +62,19 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -
             result.rejected.append({"index": index, "msg": exc.msg})
             continue
         parsed.append((names, kind, number, t))
-    account = db.read(lambda tx: _ez_account(tx, ezkey.strip()))
-    if not parsed:
-        return result
     wanted: dict[str, str] = {}
     for names, kind, _, _ in parsed:
         for name in names:
             wanted.setdefault(name, kind)  # a stat's kind is fixed by its first datum
-    stats = ensure_stats(db, account["id"], wanted, now)
+    # One query for the account and its stats (the rest of a very large bulk post is read below).
+    names = list(wanted)
+    account, stats = db.read(lambda tx: aq.ez_account_with_stats(tx, ezkey.strip(), names[:2000]))
+    _check_ez_account(account)
+    if not parsed:
+        return result
+    missing = {n: k for n, k in wanted.items() if n not in stats}
+    if missing:
+        stats.update(ensure_stats(db, account["id"], missing, now))
     tz = account["timezone"]
     batch = RollupBatch()
     for names, _, number, t in parsed:
@@ -87,21 +91,14 @@ def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = 
     if not ukey or not key or not isinstance(ukey, str) or not isinstance(key, str):
         raise Forbidden(INVALID_KEYS)
 
-    def lookup(tx):
-        stat = sq.stat_by_classic_key(tx, key)
-        if stat is None:
-            raise Forbidden(INVALID_KEYS)
-        account = aq.account_by_id(tx, stat["account_id"])
-        if account is None or account["ukey"] != ukey:
-            raise Forbidden(INVALID_KEYS)
-        return stat, account
-
     if (number is None or number == "") and default_count:
         value = 1.0
     else:
         value = parse_number(number, "count" if default_count else "value")
     ts = parse_time(t, now)
-    stat, account = db.read(lookup)
+    stat = db.read(lambda tx: sq.classic_stat(tx, key))
+    if stat is None or not hmac.compare_digest(stat["ukey"], ukey):
+        raise Forbidden(INVALID_KEYS)
     batch = RollupBatch()
-    batch.add(stat["id"], ts, value, account["timezone"])
+    batch.add(stat["id"], ts, value, stat["timezone"])
     db.writer.write(batch)

@@ -107,3 +107,10 @@ def all_stat_ids(tx: Tx) -> list[int]:
 def first_rollup_ts(tx: Tx, stat_id: int, res: int) -> int | None:
     """The oldest bucket a stat has at one resolution (an index seek on the rollups primary key)."""
     return tx.scalar("SELECT MIN(ts) FROM rollups WHERE stat_id = ? AND res = ?", (stat_id, res))
+
+
+def classic_stat(tx: Tx, classic_key: str) -> dict | None:
+    """A stat by its classic key with its owner's ukey and timezone: the classic API's one lookup."""
+    return tx.one(
+        "SELECT s.id, s.kind, a.ukey, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
+        " WHERE s.classic_key = ?", (classic_key,))
