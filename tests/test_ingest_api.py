@@ -315,3 +315,24 @@ def test_optional_per_key_rate_limit_answers_429(config, db, clock, account):
     assert client.get(f"/ez?ezkey={account.ezkey}&stat=r&count=1").get_json() == {
         "status": 429, "msg": "rate limit exceeded"}
     assert rollup(db, ez_stat(db, account, "r")["id"], MINUTE, T)[1] == 3
+
+
+def test_the_stat_name_cache_never_posts_to_a_renamed_or_purged_stat(ingest, db, account):
+    from app.interactors.stats import purge_trash, trash_stats
+    from app.storage import stats as sq
+
+    ingest.get(f"/ez?ezkey={account.ezkey}&stat=cached&count=1&t={T}")  # fills the cache
+    first = ez_stat(db, account, "cached")
+    db.run(lambda tx: sq.update_stat(tx, account.id, first["id"], name="renamed"))
+    ingest.get(f"/ez?ezkey={account.ezkey}&stat=cached&count=2&t={T}")
+    second = ez_stat(db, account, "cached")
+    assert second["id"] != first["id"]
+    assert rollup(db, first["id"], MINUTE, T) == (1.0, 1, 1.0, 1.0)
+    assert rollup(db, second["id"], MINUTE, T) == (2.0, 1, 2.0, 2.0)
+    trash_stats(db, account.id, [second["id"]], NOW)
+    purge_trash(db, NOW + 49 * 3600)
+    ingest.get(f"/ez?ezkey={account.ezkey}&stat=cached&count=3&t={T}")
+    third = ez_stat(db, account, "cached")
+    assert third["id"] not in (first["id"], second["id"])
+    assert rollup(db, third["id"], MINUTE, T) == (3.0, 1, 3.0, 3.0)
+    assert rollup(db, second["id"], MINUTE, T) is None  # nothing written for the purged stat

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import weakref
 from dataclasses import dataclass, field
 
 from app.errors import EyrieError, Forbidden, Invalid
@@ -13,6 +14,45 @@ from app.storage import accounts as aq
 from app.storage import stats as sq
 
 INVALID_KEYS = "invalid keys"
+
+
+class StatCache:
+    """name -> stat per account, valid for one `stats_gen` of the account (bumped in the same
+    transaction as any rename, trash, restore or purge), so a hit is never stale: the account
+    row is read on every post anyway. Saves the per-post stat query (most of a bulk post's reads)."""
+
+    MAX_ENTRIES = 200_000
+
+    def __init__(self):
+        self._by_account: dict[int, tuple[int, dict[str, dict]]] = {}
+        self._size = 0
+
+    def lookup(self, account: dict, wanted) -> dict[str, dict]:
+        gen, names = self._by_account.get(account["id"], (None, None))
+        if names is None or gen != account["stats_gen"]:
+            return {}
+        return {n: names[n] for n in wanted if n in names}
+
+    def store(self, account: dict, stats: dict[str, dict]) -> None:
+        if self._size > self.MAX_ENTRIES:
+            self._by_account, self._size = {}, 0
+        gen, names = self._by_account.get(account["id"], (None, None))
+        if names is None or gen != account["stats_gen"]:
+            names = {}
+            self._by_account[account["id"]] = (account["stats_gen"], names)
+        for name, stat in stats.items():
+            names[name] = {"id": stat["id"], "kind": stat["kind"]}
+        self._size += len(stats)
+
+
+_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _stat_cache(db) -> StatCache:
+    cache = _caches.get(db)
+    if cache is None:
+        cache = _caches.setdefault(db, StatCache())
+    return cache
 
 
 @dataclass(frozen=True)
@@ -66,15 +106,16 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -
     for names, kind, _, _ in parsed:
         for name in names:
             wanted.setdefault(name, kind)  # a stat's kind is fixed by its first datum
-    # One query for the account and its stats (the rest of a very large bulk post is read below).
-    names = list(wanted)
-    account, stats = db.read(lambda tx: aq.ez_account_with_stats(tx, ezkey.strip(), names[:2000]))
+    account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey.strip()))
     _check_ez_account(account)
     if not parsed:
         return result
+    stats = _stat_cache(db).lookup(account, wanted)
     missing = {n: k for n, k in wanted.items() if n not in stats}
     if missing:
-        stats.update(ensure_stats(db, account["id"], missing, now))
+        found = ensure_stats(db, account["id"], missing, now)
+        stats.update(found)
+        _stat_cache(db).store(account, found)
     tz = account["timezone"]
     batch = RollupBatch()
     for names, _, number, t in parsed:

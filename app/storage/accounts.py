@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.storage.db import Tx
 
-_ACCOUNT_COLS = "a.id, a.email, a.password_hash, a.ukey, a.timezone, a.ez_enabled, a.new_stat_email, a.created_at"
+_ACCOUNT_COLS = ("a.id, a.email, a.password_hash, a.ukey, a.timezone, a.ez_enabled, a.new_stat_email, a.created_at,"
+                 " a.stats_gen")
 
 
 def insert_account(tx: Tx, email: str, password_hash: str, ukey: str, timezone: str, now: int) -> int:
@@ -81,21 +82,3 @@ def tokens(tx: Tx, account_id: int) -> list[dict]:
 def delete_token(tx: Tx, account_id: int, token_id: int) -> int:
     return tx.execute("DELETE FROM access_tokens WHERE id = ? AND account_id = ?", (token_id, account_id))
 
-
-def ez_account_with_stats(tx: Tx, ezkey: str, names: list[str]) -> tuple[dict | None, dict[str, dict]]:
-    """The account behind an EZ key and its stats among `names`, in ONE query: the ingest hot path
-    (a single post is then one read round trip before its write)."""
-    cols = _ACCOUNT_COLS + ", s.id AS s_id, s.name AS s_name, s.kind AS s_kind"
-    if not names:
-        return account_by_ezkey(tx, ezkey), {}
-    marks = ",".join("?" * len(names))
-    rows = tx.all(
-        f"SELECT {cols} FROM ez_keys k JOIN accounts a ON a.id = k.account_id"
-        f" LEFT JOIN stats s ON s.account_id = a.id AND s.name IN ({marks}) WHERE k.ezkey = ?",
-        [*names, ezkey],
-    )
-    if not rows:
-        return None, {}
-    account = {k: v for k, v in rows[0].items() if not k.startswith("s_")}
-    stats = {r["s_name"]: {"id": r["s_id"], "name": r["s_name"], "kind": r["s_kind"]} for r in rows if r["s_id"]}
-    return account, stats

@@ -30,6 +30,7 @@ _MYSQL_GONE = {0, 2003, 2006, 2013, 2055}
 CONNECT_TIMEOUT = 2.0
 # How long a request may keep retrying a lost database before answering 503.
 UNAVAILABLE_AFTER = 2.0
+IDLE_CHECK_AFTER = 5.0
 
 
 @dataclass(frozen=True)
@@ -174,14 +175,24 @@ class Database:
         return conn
 
     def _get(self):
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            return self._open()
+        while True:
+            try:
+                conn, used = self._idle.get_nowait()
+            except queue.Empty:
+                return self._open()
+            # A MySQL connection idle for a while may have been dropped (server restart, timeout):
+            # check it before use, so a write is not sent on a dead socket and answered 503.
+            if self.dialect != "mysql" or time.monotonic() - used < IDLE_CHECK_AFTER:
+                return conn
+            try:
+                conn.ping(reconnect=False)
+                return conn
+            except Exception:
+                _close(conn)
 
     def _put(self, conn) -> None:
         if self._idle.qsize() < self._pool_size:
-            self._idle.put(conn)
+            self._idle.put((conn, time.monotonic()))
         else:
             _close(conn)
 
@@ -191,7 +202,7 @@ class Database:
             self._writer = None
         while True:
             try:
-                _close(self._idle.get_nowait())
+                _close(self._idle.get_nowait()[0])
             except queue.Empty:
                 break
 
@@ -208,12 +219,16 @@ class Database:
         else:
             conn.begin()
 
-    def run(self, fn, *, write: bool = True, attempts: int = 8):
+    def run(self, fn, *, write: bool = True, attempts: int = 8, one_statement: bool = False):
         """Run fn(tx) in one transaction and commit; retry deadlocks and lost connections.
 
         A lost connection is retried only while nothing may have been committed, and for at most
         UNAVAILABLE_AFTER seconds; then Unavailable (503) is raised and nothing is half-written.
+
+        one_statement: fn runs exactly one write statement, which is atomic on its own; on MySQL it
+        then runs in autocommit, saving the BEGIN and COMMIT round trips.
         """
+        autocommit = one_statement and self.dialect == "mysql"
         deadline = time.monotonic() + UNAVAILABLE_AFTER
         attempt = 0
         while True:
@@ -226,9 +241,12 @@ class Database:
                 raise
             tx = Tx(conn, self.dialect)
             try:
-                self._begin(conn, write)
+                if autocommit:
+                    tx.committing = True  # the statement commits itself: a lost reply is never redone
+                else:
+                    self._begin(conn, write)
                 result = fn(tx)
-                if write:
+                if write and not autocommit:
                     tx.committing = True
                     conn.commit()
             except Exception as exc:
@@ -236,7 +254,8 @@ class Database:
                 _rollback(conn)
                 if kind == "gone":
                     _close(conn)
-                    if tx.committing:  # the commit may or may not have happened: never redo it
+                    if tx.committing and not _never_sent(exc):
+                        # The commit may or may not have happened: never redo it.
                         raise Unavailable("database unavailable") from exc
                     if time.monotonic() < deadline:
                         time.sleep(0.05)
@@ -285,6 +304,16 @@ class Database:
 
                 self._writer = PointWriter(self)
             return self._writer
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """The statement never reached the server (pymysql 2006: the write to the socket failed; a
+    connection already closed): it certainly did not run, so it may be retried."""
+    if pymysql is None:
+        return False
+    if isinstance(exc, pymysql.err.InterfaceError):
+        return True
+    return isinstance(exc, pymysql.err.OperationalError) and bool(exc.args) and exc.args[0] == 2006
 
 
 def _rollback(conn) -> None:

@@ -86,10 +86,19 @@ def update_stat(tx: Tx, account_id: int, stat_id: int, **fields) -> int:
     cols = [c for c in fields if c in allowed]
     if not cols:
         return 0
-    return tx.execute(
+    n = tx.execute(
         "UPDATE stats SET " + ", ".join(f"{c} = ?" for c in cols) + " WHERE id = ? AND account_id = ?",
         [fields[c] for c in cols] + [stat_id, account_id],
     )
+    if n and ("name" in cols or "deleted_at" in cols):
+        bump_stats_gen(tx, account_id)
+    return n
+
+
+def bump_stats_gen(tx: Tx, account_id: int) -> None:
+    """Ingest caches name -> stat per account generation (interactors/ingest.py): every change to
+    which stat a name means goes through here, in the same transaction as the change."""
+    tx.execute("UPDATE accounts SET stats_gen = stats_gen + 1 WHERE id = ?", (account_id,))
 
 
 def trashed_before(tx: Tx, before: int) -> list[dict]:
@@ -97,7 +106,10 @@ def trashed_before(tx: Tx, before: int) -> list[dict]:
 
 
 def delete_stat_row(tx: Tx, stat_id: int) -> None:
+    account_id = tx.scalar("SELECT account_id FROM stats WHERE id = ?", (stat_id,))
     tx.execute("DELETE FROM stats WHERE id = ?", (stat_id,))
+    if account_id is not None:
+        bump_stats_gen(tx, account_id)
 
 
 def all_stat_ids(tx: Tx) -> list[int]:

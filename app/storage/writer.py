@@ -13,7 +13,7 @@ import queue
 import threading
 
 from app.rollups import RollupBatch  # noqa: F401  (the type handed over)
-from app.storage.points import upsert_rollups
+from app.storage.points import CHUNK, upsert_rollups
 
 MAX_ROWS_PER_COMMIT = 20000
 
@@ -68,7 +68,7 @@ class PointWriter:
                 merged.merge(more.batch, adopt=True)
             rows = merged.sorted_rows()
             try:
-                self.db.run(lambda tx, rows=rows: upsert_rollups(tx, rows))
+                self.db.run(lambda tx, rows=rows: upsert_rollups(tx, rows), one_statement=len(rows) <= CHUNK)
             except BaseException as exc:  # every waiting request learns the outcome
                 for j in jobs:
                     j.error = exc
