@@ -10,7 +10,7 @@ from app.errors import EyrieError
 from app.interactors import accounts as acc
 from app.rollups import zone
 from app.web.auth import config, db, login_required, now, sign_in
-from app.web.present import fragment, page
+from app.web.present import page
 
 bp = Blueprint("accounts", __name__)
 
@@ -161,8 +161,3 @@ def preferences():
         db(), g.account["id"], timezone=tz, ez_enabled=request.form.get("ez_enabled") == "on",
         new_stat_email=request.form.get("new_stat_email") == "on"))
 
-
-@bp.get("/settings/keys-fragment")
-@login_required
-def keys_fragment():
-    return fragment("partials/accounts/settings.html", s=acc.settings_view(db(), g.account["id"]))
