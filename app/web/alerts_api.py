@@ -2,39 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from app.interactors import alerts
+from app.web.auth import db, now
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/x/<token>")
 CSRF_EXEMPT = True  # authenticated by the token in the path, never by a cookie
 
 
-def _db():
-    return current_app.extensions["eyrie.db"]
-
-
-def _now() -> int:
-    return int(current_app.extensions["eyrie.clock"]())
-
-
 @bp.get("/alerts")
 def index(token: str):
-    return jsonify(alerts.api_list(_db(), token))
+    return jsonify(alerts.api_list(db(), token))
 
 
 @bp.post("/alerts")
 def create(token: str):
     # Form parameters as StatHat took them; query-string parameters count too (curl -d vs ?a=b).
     params = {**request.args.to_dict(), **request.form.to_dict()}
-    return jsonify(alerts.api_create(_db(), token, params, _now()))
+    return jsonify(alerts.api_create(db(), token, params, now()))
 
 
 @bp.get("/alerts/<alert_id>")
 def show(token: str, alert_id: str):
-    return jsonify(alerts.api_get(_db(), token, alert_id))
+    return jsonify(alerts.api_get(db(), token, alert_id))
 
 
 @bp.delete("/alerts/<alert_id>")
 def delete(token: str, alert_id: str):
-    return jsonify(alerts.api_delete(_db(), token, alert_id))
+    return jsonify(alerts.api_delete(db(), token, alert_id))

@@ -2,40 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from app.interactors import export
+from app.web.auth import db, now
 
 bp = Blueprint("export_api", __name__, url_prefix="/x/<token>")
 CSRF_EXEMPT = True  # authenticated by the token in the path, never by a cookie
 
 
-def _db():
-    return current_app.extensions["eyrie.db"]
-
-
-def _now() -> int:
-    return int(current_app.extensions["eyrie.clock"]())
-
-
 @bp.get("/statlist")
 def statlist(token: str):
-    return jsonify(export.stat_list(_db(), token, request.args.get("offset")))
+    return jsonify(export.stat_list(db(), token, request.args.get("offset")))
 
 
 @bp.get("/stat")
 def stat(token: str):
-    return jsonify(export.stat_by_name(_db(), token, request.args.get("name", "")))
+    return jsonify(export.stat_by_name(db(), token, request.args.get("name", "")))
 
 
 @bp.get("/data/<path:ids>")
 def data(token: str, ids: str):
     return jsonify(export.datasets(
-        _db(), token, ids.split("/"), _now(), t=request.args.get("t"),
+        db(), token, ids.split("/"), now(), t=request.args.get("t"),
         start=request.args.get("start"), summary=request.args.get("summary"),
     ))
 
 
 @bp.delete("/stats/<stat_id>")
 def delete(token: str, stat_id: str):
-    return jsonify(export.delete_stat(_db(), token, stat_id, _now()))
+    return jsonify(export.delete_stat(db(), token, stat_id, now()))
