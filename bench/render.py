@@ -53,7 +53,12 @@ from tests.support.server import EyrieServer  # noqa: E402
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password"
 CHUNK = 20_000
-TIMEFRAMES = ("1d", "1w", "1y")
+TIMEFRAMES = ("1d", "1w", "1y", "1w&compare=0")
+# History size may only change cost where both stats draw the same data: 1d (both have two full
+# days) and 1w without its comparison line (the week stat has no previous week to draw). At 1w with
+# comparison and at 1y the week stat simply draws less (see "buckets with data"), so those ratios
+# are printed for information, not judged.
+FAIR = ("1d", "1w&compare=0")
 TARGET_1W_MS, TARGET_Y_OVER_W, TARGET_HISTORY = 15.0, 1.2, 0.20
 
 
@@ -189,10 +194,13 @@ def report(backend: str, times: dict[str, list[float]], drawn: dict, n: int) -> 
         print(f"  {stat} 1y / 1w                  {r:>10.2f}   <= {TARGET_Y_OVER_W:g}  {'ok' if good else 'MISSED'}")
     for tf in TIMEFRAMES:
         r = p50[f"bench year {tf}"] / p50[f"bench week {tf}"]
-        good = abs(r - 1) <= TARGET_HISTORY
-        ok &= good
-        verdict = "ok" if good else "MISSED"
-        print(f"  year-stat / week-stat {tf}           {r:>10.2f}   1 +- {TARGET_HISTORY:g}  {verdict}")
+        if tf in FAIR:
+            good = abs(r - 1) <= TARGET_HISTORY
+            ok &= good
+            verdict = "ok" if good else "MISSED"
+        else:
+            verdict = "(info: different data drawn)"
+        print(f"  year-stat / week-stat {tf:<14}{r:>10.2f}   1 +- {TARGET_HISTORY:g}  {verdict}")
     return {"p50": p50, "ok": ok}
 
 
