@@ -41,7 +41,7 @@ def test_keep_alive_survives_a_204(db, db_url, tmp_path, account):
     try:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
         socks = set()
-        for i in range(3):
+        for _ in range(3):
             conn.request("POST", "/ez", body=f"ezkey={account.ezkey}&stat=ka&count=1",
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
             r = conn.getresponse()

@@ -30,6 +30,8 @@ FIXED = {
     "1y": ("1 year", Span(1, "y"), Span(2, "d")),        # ~183 points from 365 day rows
 }
 CODES = (*FIXED, "all")
+# Timeframes embeds accept besides the UI's (StatHat's "half"): not offered as stat page tabs.
+EXTRA = {"6M": ("6 months", Span(6, "M"), Span(1, "d"))}   # ~183 points from ~183 day rows
 LABELS = {**{code: v[0] for code, v in FIXED.items()}, "all": "All"}
 DEFAULT = "1w"
 ALL_MAX_POINTS = 200
@@ -94,7 +96,7 @@ def all_window(first: int, now: int) -> Window:
 def window(tx, stat: dict, code: str, now: int) -> Window:
     if code == "all":
         return all_window(min(first_data(tx, stat), now), now)
-    label, duration, interval = FIXED[code]
+    label, duration, interval = FIXED[code] if code in FIXED else EXTRA[code]
     return Window(code, label, Timeframe(duration, interval))
 
 
@@ -172,6 +174,36 @@ def stat_graph(tx, stat: dict, code: str, now: int, tz: str, *, compare: bool = 
     win = window(tx, stat, parse_code(code), now)
     return render(stat, win, read_series(tx, stat, win, now, tz, compare), tz, theme=theme, width=width,
                   height=height)
+
+
+def overlay_graph(tx, stats: list[dict], code: str, now: int, tz: str, *, compare: bool = True,
+                  width: int = GRAPH_WIDTH, height: int = GRAPH_HEIGHT, style: str = "auto", theme: str = "light",
+                  title: str | None = None) -> str:
+    """Embeds: up to a few stats over one timeframe (code: a UI code or one of EXTRA), each with its previous
+    period dashed when compare is on; stats with another unit than the first go on a second y axis.
+    The SVG carries width and height, so an <img> of it has a natural size."""
+    if code == "all":
+        win = all_window(min(min(first_data(tx, s), now) for s in stats), now)
+    else:
+        win = window(tx, None, code, now)
+    out: list[Series] = []
+    first_unit = stats[0].get("unit") or ""
+    for stat in stats:
+        data = read_series(tx, stat, win, now, tz, compare)
+        secondary = (stat.get("unit") or "") != first_unit
+        for s in series(stat, win, data):
+            if len(stats) > 1 and s.dashed:
+                s = Series(f"{stat['name']} ({s.name})", s.points, s.kind, s.unit, True, secondary)
+            elif secondary:
+                s = Series(s.name, s.points, s.kind, s.unit, s.dashed, True)
+            out.append(s)
+    svg = render_graph(out, width=width, height=height, theme=theme, style=style, tz=tz, step=win.step,
+                       title=title or None)
+    box = f'viewBox="0 0 {width} {height}"'
+    head = svg[:svg.index(">")]
+    if " width=" not in head:
+        svg = svg.replace(box, f'{box} width="{width}" height="{height}"', 1)
+    return svg
 
 
 def points(stat: dict, buckets: list[Bucket], tz: str) -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from app import keys
 from app.errors import Conflict, EyrieError, Invalid, NotFound
 from app.ingest_rules import check_name
 from app.interactors import graphs
@@ -179,6 +180,29 @@ def set_public(db, account_id: int, stat_id: int, public: bool) -> dict:
         return _live(tx, account_id, stat["id"])
 
     return _settle(db, account_id, stat_id, fn, public)
+
+
+def embed_options(stat: dict, args, base_url: str) -> dict:
+    """The embed builder's preview and code for a stat (a card) and the chosen options."""
+    from app.interactors.embeds import builder  # embeds uses this module for public stat pages
+
+    return builder(stat, args, base_url)
+
+
+def embed_builder(db, account_id: int, stat_id: int, args, base_url: str) -> dict:
+    """The embed builder for the chosen options (size, timeframe, style, theme, title)."""
+    stat = card(db.read(lambda tx: _live(tx, account_id, stat_id)))
+    return {"stat": stat, "embed": embed_options(stat, args, base_url)}
+
+
+def rotate_embed_key(db, account_id: int, stat_id: int, base_url: str) -> dict:
+    """A new embed key for the stat: the old one stops working at once (its embeds and public page 404)."""
+    def fn(tx, stat):
+        sq.update_stat(tx, account_id, stat["id"], embed_key=keys.embed_key())
+        return _live(tx, account_id, stat["id"])
+
+    result = _settle(db, account_id, stat_id, fn, None)
+    return {**result, "embed": embed_options(result["stat"], {}, base_url)}
 
 
 def delete_stat(db, account_id: int, stat_id: int, now: int) -> dict:

@@ -9,13 +9,14 @@ import json
 from flask import Blueprint, flash, g, jsonify, make_response, redirect, render_template, request, url_for
 
 from app.interactors import stat_page as sp
-from app.web.auth import db, login_required, now
+from app.web.auth import config, db, login_required, now
 from app.web.present import fragment, is_htmx, page, wants_json
 
 bp = Blueprint("stat_page", __name__)
 
 PAGE = "partials/stat/page.html"
 VIEW = "partials/stat/view.html"
+BUILDER = "partials/embed/builder.html"
 WIDGETS = {"name": "partials/stat/name.html", "unit": "partials/stat/unit.html",
            "public": "partials/stat/public.html"}
 
@@ -38,6 +39,7 @@ def present_view(view: dict):
     ctx = dict(v=view, s=view["stat"], now=now(), title=view["stat"]["name"])
     if wants_json() or (is_htmx() and not _history_restore()):
         return page(VIEW, data=data, **ctx)
+    ctx["eb"] = sp.embed_options(view["stat"], {}, config().base_url)   # the embed builder, at its defaults
     resp = make_response(render_template("layouts/app.html", partial=PAGE, **ctx))
     resp.vary.add("HX-Request")
     resp.vary.add("Accept")
@@ -58,6 +60,16 @@ def present_widget(widget: str, result: dict):
     if result["error"]:
         flash(f"Not saved: {result['error']}.")
     return redirect(url_for("stat_page.show", stat_id=s["id"]), code=303)
+
+
+def present_builder(result: dict, rotated: bool = False):
+    """The embed builder (htmx: the fragment, whose preview and code the form swaps in); without
+    JavaScript, a page of its own, or back to the stat's page after a new key."""
+    if rotated and not (is_htmx() or wants_json()):
+        flash("New embed key made: embeds with the old key no longer work.")
+        return redirect(url_for("stat_page.show", stat_id=result["stat"]["id"]) + "#embed-builder", code=303)
+    return page(BUILDER, data={"stat": result["stat"], "embed": result["embed"]}, title=result["stat"]["name"],
+                s=result["stat"], eb=result["embed"], rotated=rotated, oob=is_htmx() and not rotated)
 
 
 def _csv_value(v) -> str:
@@ -123,6 +135,18 @@ def unit(stat_id: int):
 def public(stat_id: int):
     wanted = request.form.get("public", "").strip().lower() in ("1", "on", "true", "yes")
     return present_widget("public", sp.set_public(db(), g.account["id"], stat_id, wanted))
+
+
+@bp.get("/stats/<int:stat_id>/embed")
+@login_required
+def embed_builder(stat_id: int):
+    return present_builder(sp.embed_builder(db(), g.account["id"], stat_id, request.args, config().base_url))
+
+
+@bp.post("/stats/<int:stat_id>/embed-key")
+@login_required
+def rotate_embed_key(stat_id: int):
+    return present_builder(sp.rotate_embed_key(db(), g.account["id"], stat_id, config().base_url), rotated=True)
 
 
 @bp.post("/stats/<int:stat_id>/delete")

@@ -1,0 +1,75 @@
+"""Embeds: graphs by embed key, without a session (SVG image, iframe page), and public stat pages.
+
+Every answer carries an ETag and `Cache-Control: public, max-age=60`; a matching If-None-Match is a
+304 with no body. No cookies are read or set here, so shared caches may keep the answers.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, render_template, request
+
+from app.embed_cache import RenderCache
+from app.interactors import embeds
+from app.web.auth import db, now
+
+bp = Blueprint("embeds", __name__)
+CACHE_CONTROL = "public, max-age=60"
+
+
+@bp.record_once
+def _setup(state) -> None:
+    state.app.extensions.setdefault("eyrie.embed_cache", RenderCache())
+
+
+def cache() -> RenderCache:
+    return current_app.extensions["eyrie.embed_cache"]
+
+
+# -- presenters ---------------------------------------------------------------------------------
+
+
+def _cached(resp, etag: str):
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = CACHE_CONTROL
+    resp.headers["Access-Control-Allow-Origin"] = "*"   # the image may be fetched by other sites' scripts
+    return resp
+
+
+def _not_modified(etag: str):
+    return _cached(current_app.response_class(status=304), etag)
+
+
+def present_graph(result: dict):
+    if result["svg"] is None:
+        return _not_modified(result["etag"])
+    if result["fmt"] == "svg":
+        resp = current_app.response_class(result["svg"], mimetype="image/svg+xml")
+        resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    else:
+        resp = make_response(render_template("partials/embed/frame.html", e=result))
+        resp.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
+                                                   "img-src 'self'; frame-ancestors *")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return _cached(resp, result["etag"])
+
+
+def present_public(result: dict):
+    if result["view"] is None:
+        return _not_modified(result["etag"])
+    v = result["view"]
+    resp = make_response(render_template("partials/embed/public.html", v=v, s=v["stat"], title=v["stat"]["name"]))
+    return _cached(resp, result["etag"])
+
+
+# -- handlers -------------------------------------------------------------------------------------
+
+
+@bp.get("/embed/graph/<path:keys>")
+def graph(keys: str):
+    return present_graph(embeds.graph(db(), cache(), keys, request.args, now(), request.if_none_match))
+
+
+@bp.get("/s/<key>")
+def public_stat(key: str):
+    return present_public(embeds.public_stat(db(), cache(), key, request.args.get("tf"), now(),
+                                             request.if_none_match))
