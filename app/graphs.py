@@ -171,6 +171,7 @@ class _TimeChart(pygal.XY):
 
     def _plot(self):
         _draw_data(self, self.eyrie_items)
+        _draw_marks(self, getattr(self, "eyrie_marks", ()))
 
 
 def _f(v: float) -> str:
@@ -224,6 +225,23 @@ def _draw_data(chart, items: list[dict]) -> None:
                 svg.node(node, "circle", cx=s[0][0], cy=s[0][1], r=_f(sw * 1.25), fill=color, class_="eyrie-dot")
 
 
+MARK_COLORS = {"triggered": "#dc2626", "ok": "#16a34a"}
+
+
+def _draw_marks(chart, marks) -> None:
+    """Alert state changes: a thin dashed rule from top to bottom with a small flag, at its time."""
+    node, svg, box, h = chart.nodes["plot"], chart.svg, chart.view.box, chart.view.height
+    kx = chart.view.width / (box.xmax - box.xmin)
+    for t, kind in marks:
+        if not box.xmin <= t <= box.xmax:
+            continue
+        x, color = _f((t - box.xmin) * kx), MARK_COLORS.get(kind, "#6b7280")
+        g = svg.node(node, "g", class_=f"eyrie-mark eyrie-mark-{kind}")
+        svg.node(g, "line", x1=x, x2=x, y1="0", y2=_f(h), stroke=color, attrib={
+            "stroke-width": "1.2", "stroke-dasharray": "4 3", "opacity": "0.8"})
+        svg.node(g, "path", d=f"M{x} 0l6 3.5l-6 3.5Z", fill=color)
+
+
 def _scrub(title: str | None, items: list[dict], fs: int):
     """xml filter: drop pygal's script, comments (they hold URLs) and hover <title>/<desc> noise;
     flow the legend in compact rows (pygal uses equal columns) with swatches matching the plot."""
@@ -254,7 +272,7 @@ def _scrub(title: str | None, items: list[dict], fs: int):
 
 def render_graph(series: list[Series], *, width: int = 800, height: int = 300, theme: str = "light",
                  style: str = "auto", tz: str = "UTC", step: int = 3600, title: str | None = None,
-                 css_class: str | None = None) -> str:
+                 css_class: str | None = None, marks: list[tuple[int, str]] | None = None) -> str:
     """Return an <svg ...> string (no XML declaration), sized by its viewBox only.
 
     style: "auto" (counters bars/area, values lines), "line", "fill", "bar", "spark", "mini".
@@ -350,6 +368,7 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
                  x_labels=[] if spark else [{"value": t, "label": lb}
                                             for t, lb in _x_ticks(x0, x1, step, zone, max_labels)])
     chart.eyrie_items, chart.eyrie_y2_labels = items, y2_labels
+    chart.eyrie_marks = marks or ()
     for (s, _, _), it in zip(live, items):
         # pygal only sees a single in-range point: enough for the legend and its "has data" test.
         chart.add(it["name"], [(x0, ticks[0])], secondary=s.secondary)

@@ -248,3 +248,21 @@ def test_anonymous_users_log_in_first_and_posts_need_a_csrf_token(web, signed_in
     r = web.post(f"/stats/{sid}/alerts", data={"kind": "data", "time_window": "1h"})
     assert r.status_code == 400 and "expired" in r.get_data(as_text=True)
     assert count_rows(db, "alerts") == 0
+
+
+def test_the_stat_page_loads_its_alerts_panel_and_marks_when_alerts_fired(signed_in, db, account):
+    """The graph carries a mark at each alert state change; the page pulls in the alerts panel."""
+    from app.interactors import alerts as al
+    from app.interactors.ingest import EzItem, record_ez
+    from tests.helpers import stat_row
+
+    record_ez(db, account.ezkey, [EzItem(stat="marked", count=900, t=NOW - 120)], NOW, bulk=True)
+    sid = stat_row(db, account.id, "marked")["id"]
+    al.create_alert(db, account.id, sid, {"kind": "value", "time_window": "1h", "operator": "greater than",
+                                          "threshold": "500"}, NOW - 3600)
+    al.check_due(db, NOW - 60)
+    html = signed_in.get(f"/stats/{sid}?tf=1d").get_data(as_text=True)
+    assert f'hx-get="/stats/{sid}/alerts" hx-trigger="load"' in html
+    assert 'class="eyrie-mark eyrie-mark-triggered"' in html
+    body = signed_in.get(f"/stats/{sid}?tf=1d", headers={"Accept": "application/json"}).get_json()
+    assert [m["kind"] for m in body["marks"]] == ["triggered"]

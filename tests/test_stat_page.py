@@ -117,7 +117,8 @@ def test_switching_timeframe_answers_only_the_fragments_for_htmx_and_pushes_the_
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "HX-Request" in r.headers["Vary"]
     assert html.startswith('<div id="stat-view"') and "<html" not in html
-    assert 'id="stat-graph"' in html and 'id="stat-summary"' in html
+    # The summary table does not depend on the timeframe: it stays, only the graph view is swapped.
+    assert 'id="stat-graph"' in html and 'id="stat-summary"' not in html
     assert 'id="stat-name-form"' not in html and 'class="topbar"' not in html
     assert re.search(r'aria-current="true">1 day</a>', html)
     # Links swap the view in place and push their URL, so back/forward and reload work...
@@ -125,7 +126,7 @@ def test_switching_timeframe_answers_only_the_fragments_for_htmx_and_pushes_the_
     assert 'hx-target="this" hx-swap="outerHTML"' in html
     # ...and the pushed URL, loaded as a page, shows the same state.
     full = signed_in.get(f"/stats/{signups}?tf=1d").get_data(as_text=True)
-    assert "<html" in full and re.search(r'aria-current="true">1 day</a>', full)
+    assert "<html" in full and re.search(r'aria-current="true">1 day</a>', full) and 'id="stat-summary"' in full
     assert _graph_paths(full) == _graph_paths(html)
 
 

@@ -163,9 +163,9 @@ def series(stat: dict, win: Window, data: dict) -> list[Series]:
 
 
 def render(stat: dict, win: Window, data: dict, tz: str, *, theme: str = "auto", width: int = GRAPH_WIDTH,
-           height: int = GRAPH_HEIGHT) -> str:
+           height: int = GRAPH_HEIGHT, marks: list[tuple[int, str]] | None = None) -> str:
     return render_graph(series(stat, win, data), width=width, height=height, theme=theme, style="auto", tz=tz,
-                        step=win.step)
+                        step=win.step, marks=marks)
 
 
 def stat_graph(tx, stat: dict, code: str, now: int, tz: str, *, compare: bool = True, theme: str = "auto",

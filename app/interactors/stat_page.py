@@ -53,9 +53,12 @@ def _change(current, previous) -> float | None:
 
 
 def stat_view(db, account_id: int, stat_id: int, code: str | None, compare: bool, now: int, tz: str, *,
-              with_points: bool = True) -> dict:
+              with_points: bool = True, with_summary: bool = True) -> dict:
     """Everything the stat page shows: the stat, the graph (SVG and, unless with_points is off, its
-    points), the summaries."""
+    points) with the times its alerts fired, and (unless with_summary is off: the table does not
+    depend on the timeframe, so switching timeframes leaves it alone) the summaries."""
+    from app.interactors.alerts import alert_marks
+
     code = graphs.parse_code(code)
 
     def tx_fn(tx):
@@ -63,12 +66,14 @@ def stat_view(db, account_id: int, stat_id: int, code: str | None, compare: bool
         win = graphs.window(tx, stat, code, now)
         data = graphs.read_series(tx, stat, win, now, tz, compare)
         rows = []
-        for key, label, tf, per in SUMMARIES:
+        for key, label, tf, per in SUMMARIES if with_summary else ():
             s = summarize(graphs.stat_buckets(tx, stat, tf, now, tz), stat["kind"])
             rows.append({"period": key, "label": label, "per": per, **s.as_dict()})
         return stat, win, data, rows
 
     stat, win, data, rows = db.read(tx_fn)
+    first = data["buckets"][0].time if data["buckets"] else now
+    marks = alert_marks(db, account_id, stat_id, first, now + 1)
     kind = stat["kind"]
     shown = summarize(data["buckets"], kind).as_dict()
     previous = summarize(data["previous"], kind).as_dict() if data["previous"] is not None else None
@@ -94,7 +99,8 @@ def stat_view(db, account_id: int, stat_id: int, code: str | None, compare: bool
                   "change": _change(shown[headline], previous[headline]) if previous and fair else None},
         "summary": rows,
         "summary_for": SUMMARY_FOR.get(win.code),
-        "svg": graphs.render(stat, win, data, tz),
+        "marks": [{"time": t, "kind": k} for t, k in marks],
+        "svg": graphs.render(stat, win, data, tz, marks=marks),
     }
 
 

@@ -34,7 +34,7 @@ def _history_restore() -> bool:
 
 
 def present_view(view: dict):
-    """htmx: only the timeframe view (graph, summary); browsers: the whole page; JSON: the data."""
+    """htmx: only the timeframe view (the graph); browsers: the whole page; JSON: the data."""
     data = {k: v for k, v in view.items() if k not in ("svg", "timeframes")}
     ctx = dict(v=view, s=view["stat"], now=now(), title=view["stat"]["name"])
     if wants_json() or (is_htmx() and not _history_restore()):
@@ -99,8 +99,10 @@ def present_download(data: dict, fmt: str):
 @bp.get("/stats/<int:stat_id>")
 @login_required
 def show(stat_id: int):
+    fragment_only = is_htmx() and not _history_restore() and not wants_json()
     view = sp.stat_view(db(), g.account["id"], stat_id, request.args.get("tf"),
-                        sp.parse_compare(request.args.get("compare")), now(), _tz(), with_points=wants_json())
+                        sp.parse_compare(request.args.get("compare")), now(), _tz(), with_points=wants_json(),
+                        with_summary=not fragment_only)
     return present_view(view)
 
 

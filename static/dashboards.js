@@ -1,0 +1,66 @@
+// Dashboards: drag a tile onto another to move it there (native HTML5 drag and drop; the arrow
+// buttons on each tile do the same from the keyboard), and keep keyboard focus on a tile's button
+// after htmx redraws the grid. Polling lives in the tile partials, not here.
+(() => {
+  if (window.eyrieBoards) return;   // show.html includes this script; a redrawn board must not add it twice
+  window.eyrieBoards = true;
+  window.eyrieDragging = false;     // tiles skip their polling while a drag is on (tile.html)
+  let dragged = null;
+
+  const tileOf = (el) => el && el.closest && el.closest("#tile-grid.editable > .tile");
+
+  document.addEventListener("dragstart", (e) => {
+    const tile = tileOf(e.target);
+    if (!tile) return;
+    dragged = tile;
+    window.eyrieDragging = true;
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData("text/plain", tile.dataset.tileId);
+    tile.classList.add("dragging");
+  });
+
+  document.addEventListener("dragover", (e) => {
+    const tile = tileOf(e.target);
+    if (!dragged || !tile) return;
+    e.preventDefault();             // allows the drop
+    e.dataTransfer.dropEffect = "move";
+    document.querySelectorAll(".tile.drop-target").forEach((t) => t !== tile && t.classList.remove("drop-target"));
+    if (tile !== dragged) tile.classList.add("drop-target");
+  });
+
+  document.addEventListener("drop", (e) => {
+    const tile = tileOf(e.target);
+    if (!dragged || !tile) return;
+    e.preventDefault();
+    if (tile !== dragged) {
+      // The dragged tile takes the target's place: before it when moving back, after it when moving on.
+      const tiles = [...tile.parentNode.children];
+      const forward = tiles.indexOf(dragged) < tiles.indexOf(tile);
+      tile.parentNode.insertBefore(dragged, forward ? tile.nextSibling : tile);
+      htmx.trigger(tile.parentNode, "tiles-reordered");   // grid.html posts the hidden tile inputs in page order
+    }
+    finish();
+  });
+
+  document.addEventListener("dragend", finish);
+
+  function finish() {
+    if (dragged) dragged.classList.remove("dragging");
+    document.querySelectorAll(".tile.drop-target").forEach((t) => t.classList.remove("drop-target"));
+    dragged = null;
+    window.eyrieDragging = false;
+  }
+
+  // A tile's arrow button redraws the whole grid: put the focus back on the same button of the moved tile.
+  let focusId = null;
+  document.addEventListener("htmx:beforeRequest", (e) => {
+    const el = document.activeElement;
+    if (el && el.id && el.closest(".tile-tools")) focusId = el.id;
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!focusId) return;
+    const el = document.getElementById(focusId);
+    if (el && document.activeElement !== el) el.focus();
+    focusId = null;
+  });
+})();
