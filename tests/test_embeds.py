@@ -216,9 +216,10 @@ def test_sizes_are_clamped_and_every_tf_and_style_renders(web, mine):
 
 def test_half_is_six_months_at_a_day_each(db):
     from app.interactors import graphs
+    from app.timeframes import buckets
 
     win = graphs.window(None, None, embeds.parse_tf("half")[0], NOW)
-    assert win.label == "6 months" and win.step == DAY and 170 <= len(graphs.buckets(win.tf, NOW)) <= 190
+    assert win.label == "6 months" and win.step == DAY and 170 <= len(buckets(win.tf, NOW)) <= 190
 
 
 def test_titles_are_escaped_and_overridable(web, db, account):

@@ -450,9 +450,10 @@ def _token(client):
 
 @pytest.mark.parametrize("tz", ["UTC", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"])
 def test_kept_bucket_edges_match_fresh_ones_across_boundaries_and_dst(tz):
+    from app.interactors import reading
     from app.timeframes import bucket_ends
 
-    graphs._EDGES.clear()
+    reading._EDGES.clear()
     # Around the US and Lord Howe DST changes of 2026, on and off bucket boundaries.
     moments = [NOW, 1772953200, 1793512800, 1775318400, 1791043200]
     nows = sorted({m + d for m in moments for d in (-86400, -3601, -61, -1, 0, 1, 59, 3599, 7200, 86400)})
@@ -460,9 +461,9 @@ def test_kept_bucket_edges_match_fresh_ones_across_boundaries_and_dst(tz):
         tf = graphs.window(None, {}, code, NOW).tf
         for now in nows + nows:   # the second pass is served from the kept edges
             starts = buckets(tf, now, tz)
-            assert graphs._edges(tf, now, tz, None) == (starts, bucket_ends(starts, tf, tz)), (code, now)
+            assert reading._edges(tf, now, tz, None) == (starts, bucket_ends(starts, tf, tz)), (code, now)
     for start in (NOW - 400 * DAY, NOW - 3 * DAY - 17):
         win = graphs.all_window(start, NOW)
         for now in (NOW, NOW + 1, NOW + win.step, NOW + win.step + 1):
             starts = buckets(win.tf, now, tz, win.start)
-            assert graphs._edges(win.tf, now, tz, win.start) == (starts, bucket_ends(starts, win.tf, tz))
+            assert reading._edges(win.tf, now, tz, win.start) == (starts, bucket_ends(starts, win.tf, tz))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app import graphs
 from app.errors import Invalid, NotFound
+from app.ids import parse_id_list
 from app.interactors.reading import stat_buckets
 from app.storage import analyses as aq
 from app.storage import stats as sq
@@ -31,18 +32,9 @@ GRAPH_WIDTH, GRAPH_HEIGHT = 1100, 380
 
 def parse_ids(raw: list[str]) -> list[int]:
     """Stat ids from the query string or a form, in order, without repeats. Garbage is an error."""
-    ids: list[int] = []
-    for part in raw or []:
-        for piece in str(part).split(","):
-            piece = piece.strip()
-            if not piece:
-                continue
-            if not piece.isdigit() or not 0 < int(piece) < 2**62:
-                raise Invalid(f"{piece[:20]!r} is not a stat id", field="s")
-            if int(piece) not in ids:
-                ids.append(int(piece))
-            if len(ids) > MAX_IDS:
-                raise Invalid(f"pick at most {MAX_STATS} stats", field="s")
+    ids = parse_id_list(raw, what="stat", field="s", most=MAX_IDS)
+    if len(ids) > MAX_IDS:  # pragma: no cover - parse_id_list refuses first
+        raise Invalid(f"pick at most {MAX_STATS} stats", field="s")
     return ids
 
 

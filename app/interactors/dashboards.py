@@ -17,6 +17,7 @@ import secrets
 
 from app.errors import Invalid, NotFound
 from app.graphs import Series, render_graph
+from app.ids import parse_id_list
 from app.interactors import analysis, graphs
 from app.series import summarize
 from app.storage import dashboards as dq
@@ -99,20 +100,7 @@ def _step(raw) -> int:
 
 
 def _tile_ids(raw: list[str]) -> list[int]:
-    ids: list[int] = []
-    for part in raw or []:
-        for piece in str(part).split(","):
-            piece = piece.strip()
-            if not piece:
-                continue
-            if not piece.isdigit() or not 0 < int(piece) < 2**62:
-                raise Invalid(f"{piece[:20]!r} is not a tile id", field="tile")
-            if int(piece) in ids:
-                raise Invalid("a tile appears twice in the new order", field="tile")
-            ids.append(int(piece))
-            if len(ids) > MAX_TILES:
-                raise Invalid(f"a dashboard has at most {MAX_TILES} tiles", field="tile")
-    return ids
+    return parse_id_list(raw, what="tile", field="tile", most=MAX_TILES, repeats_ok=False)
 
 
 # -- reading ------------------------------------------------------------------------------------------

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 from app.errors import Invalid
 from app.graphs import Series, render_graph
+from app.interactors.reading import stat_buckets
 from app.rollups import DAY, HOUR, MINUTE, zone
-from app.series import Bucket, bucketize
-from app.storage import points as pq
+from app.series import Bucket
 from app.storage import stats as sq
-from app.timeframes import Span, Timeframe, advance, align, bucket_ends, buckets
+from app.timeframes import Span, Timeframe, advance
 
 # code -> (label, duration, interval)
 FIXED = {
@@ -98,38 +98,6 @@ def window(tx, stat: dict, code: str, now: int) -> Window:
         return all_window(min(first_data(tx, stat), now), now)
     label, duration, interval = FIXED[code] if code in FIXED else EXTRA[code]
     return Window(code, label, Timeframe(duration, interval))
-
-
-# Bucket edges of calendar timeframes cost a local-time sum each (1y @ 2 days: ~730 of them, more than
-# reading the rows). They only change when now enters a new bucket, so they are kept, keyed by that.
-_EDGES: dict[tuple, tuple[list[int], list[int]]] = {}
-_EDGES_MAX = 1024
-
-
-def _edges(tf: Timeframe, now: int, tz: str, start: int | None) -> tuple[list[int], list[int]]:
-    last = align(now, tf.interval, tz)
-    if start is None:
-        window_start = advance(now, tf.duration, tz, -1)
-        first = align(window_start, tf.interval, tz)
-        key = (tf, tz, None, first, first == window_start, last)
-    else:
-        key = (tf, tz, start, last)
-    hit = _EDGES.get(key)
-    if hit is None:
-        starts = buckets(tf, now, tz, start)
-        hit = (starts, bucket_ends(starts, tf, tz))
-        if len(_EDGES) >= _EDGES_MAX:
-            _EDGES.clear()
-        _EDGES[key] = hit
-    return hit
-
-
-def stat_buckets(tx, stat: dict, tf: Timeframe, now: int, tz: str, start: int | None = None) -> list[Bucket]:
-    """app.interactors.reading.stat_buckets, with the bucket edges kept between requests."""
-    starts, ends = _edges(tf, now, tz, start)
-    if not starts:
-        return []
-    return bucketize(pq.read_rollups(tx, stat["id"], tf.resolution, starts[0], ends[-1]), starts, ends)
 
 
 def read_series(tx, stat: dict, win: Window, now: int, tz: str, compare: bool = False) -> dict:
