@@ -123,3 +123,62 @@ def test_screenshots_of_the_stats_list_light_and_dark(browser, live_server, db, 
         page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 10000
         ctx.close()
+
+
+def test_stat_page_timeframes_back_rename_delete_restore_and_screenshots(browser, live_server, db, artifacts):
+    from app.interactors.accounts import create_account
+    from app.interactors.demo import sample_items
+    from app.interactors.ingest import record_ez
+
+    now = int(time.time())
+    acct = create_account(db, "pages@example.com", "pages-password", now)
+    items = [i for i in sample_items(now, days=3) if i.stat == "page views"]
+    record_ez(db, acct.email, items, now, bulk=True)
+    sid = stat_row(db, acct.id, "page views")["id"]
+    for scheme in ("light", "dark"):
+        ctx = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+        page = ctx.new_page()
+        page.goto(live_server + "/login")
+        page.get_by_label("Email").fill("pages@example.com")
+        page.get_by_label("Password").fill("pages-password")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("link", name="page views").click()
+        expect(page).to_have_url(f"{live_server}/stats/{sid}")
+        expect(page.locator("#stat-graph svg")).to_be_visible()
+        page.screenshot(path=str(artifacts / f"stat-page-{scheme}.png"), full_page=True)
+        ctx.close()
+
+    page = browser.new_page()
+    page.goto(live_server + "/login")
+    page.get_by_label("Email").fill("pages@example.com")
+    page.get_by_label("Password").fill("pages-password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/stats/{sid}")
+    page.evaluate("window.__stayed = true")  # survives only if no full page load happens
+    # Switching timeframes swaps the graph in place and pushes the URL...
+    page.get_by_role("navigation", name="Timeframe").get_by_role("link", name="1 day").click()
+    expect(page).to_have_url(f"{live_server}/stats/{sid}?tf=1d")
+    expect(page.locator("#stat-view .graph-range")).to_contain_text("1 day @ 5 minutes")
+    page.get_by_role("navigation", name="Timeframe").get_by_role("link", name="1 hour").click()
+    expect(page).to_have_url(f"{live_server}/stats/{sid}?tf=1h")
+    expect(page.locator("#stat-view .graph-range")).to_contain_text("1 hour @ 1 minute")
+    assert page.evaluate("window.__stayed === true")
+    # ...and back goes to the previous timeframe.
+    page.go_back()
+    expect(page).to_have_url(f"{live_server}/stats/{sid}?tf=1d")
+    expect(page.locator("#stat-view .graph-range")).to_contain_text("1 day @ 5 minutes")
+    # Rename: the title follows and the stored name changes.
+    page.locator("#stat-name-form input[name=name]").fill("visits")
+    page.locator("#stat-name-form").get_by_role("button", name="Rename").click()
+    expect(page.locator("#stat-title")).to_have_text("visits")
+    assert stat_row(db, acct.id, "visits")["id"] == sid
+    # Delete from the stat page, then restore it from the trash.
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Delete stat").click()
+    expect(page).to_have_url(live_server + "/")
+    assert stat_row(db, acct.id, "visits")["deleted_at"] is not None
+    page.goto(live_server + "/trash")
+    page.get_by_role("button", name="Restore").click()
+    expect(page.locator("#trash")).to_contain_text("Restored.")
+    assert stat_row(db, acct.id, "visits")["deleted_at"] is None
+    page.close()
