@@ -103,16 +103,17 @@ def test_drag_and_drop_and_the_keyboard_buttons_reorder_and_resize(browser, live
 
     # Drag the first tile onto the last: it takes the last place, in the page and in the database.
     settled(page)
-    page.locator(f"#tile-{a}").drag_to(page.locator(f"#tile-{c}"))
+    # (wait for the POST itself: a load state says nothing about requests made after the page loaded)
+    with page.expect_response(lambda r: r.url.endswith("/order")):
+        page.locator(f"#tile-{a}").drag_to(page.locator(f"#tile-{c}"))
     expect(page.locator("#tile-grid > .tile").first).to_have_attribute("data-tile-id", str(b))
-    page.wait_for_load_state("networkidle")
     assert shown_order(page) == [b, c, a]
     assert [r[0] for r in tile_rows(db, board)] == [b, c, a]
     # ...and back to the front.
     settled(page)
-    page.locator(f"#tile-{a}").drag_to(page.locator(f"#tile-{b}"))
+    with page.expect_response(lambda r: r.url.endswith("/order")):
+        page.locator(f"#tile-{a}").drag_to(page.locator(f"#tile-{b}"))
     expect(page.locator("#tile-grid > .tile").first).to_have_attribute("data-tile-id", str(a))
-    page.wait_for_load_state("networkidle")
     assert [r[0] for r in tile_rows(db, board)] == [a, b, c]
 
     # Keyboard: focus a tile's button and press Enter; the focus stays on that tile's button after the redraw.
