@@ -8,6 +8,7 @@ command -v mariadbd >/dev/null || missing+=(mariadb-server mariadb-client)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+command -v curl >/dev/null || missing+=(curl)
 ldconfig -p | grep -q libcairo.so.2 || missing+=(libcairo2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
 status=0
+echo "== smoke: the runtime requirements alone serve the demo"
+bash .ci/smoke-run.sh || status=1
 echo "== suite on SQLite"
 EYRIE_TEST_DB=sqlite .venv/bin/python -m pytest -q "$@" || status=1
 echo "== suite on MariaDB"
