@@ -2,7 +2,7 @@
 
 - Templates and static files: watchdog sees a save and the open page reloads itself (SSE).
 - A template error shows in the page and on the console; the server keeps running.
-- Python changes restart the process (werkzeug's watchdog reloader); open pages reload after it.
+- Python changes restart the process (werkzeug's stat reloader); open pages reload after it.
 - Mail without EYRIE_SMTP_URL lands in var/outbox, listed at /dev/outbox.
 Production (`python -m app serve`) caches templates and watches nothing.
 """
@@ -57,7 +57,10 @@ def main() -> None:
         seed_demo(db, int(time.time()))
         print(f"\n  Eyrie is running at http://{host}:{port}/\n  demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}\n",
               flush=True)
-    run_simple(host, port, app, use_reloader=True, reloader_type="watchdog", threaded=True,
+    # Python changes: werkzeug's stat reloader (it watches only loaded modules; its watchdog variant
+    # watches all of sys.path recursively, .venv included, and overflows inotify). Templates and
+    # static files: our own watchdog observer (app/web/dev.py).
+    run_simple(host, port, app, use_reloader=True, reloader_type="stat", threaded=True,
                exclude_patterns=["*/layouts/*", "*/partials/*", "*/static/*", "*/var/*", "*/tests/*"])
 
 
