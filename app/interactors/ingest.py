@@ -55,7 +55,7 @@ def _stat_cache(db) -> StatCache:
     return cache
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a bulk post builds thousands, and frozen __init__ is slow
 class EzItem:
     """One datum as sent: raw strings (form posts) or JSON values (bulk)."""
 
