@@ -27,7 +27,8 @@ TIMEFRAMES = {
     "1y": ("1y2d", "1 year"),
 }
 DEFAULT_TF = "1d"
-GRAPH_WIDTH, GRAPH_HEIGHT = 1100, 380
+# About the width it is shown at (the panel beside the picker), so axis labels stay readable.
+GRAPH_WIDTH, GRAPH_HEIGHT = 820, 320
 
 
 def parse_ids(raw: list[str]) -> list[int]:
