@@ -21,6 +21,11 @@ def test_database_urls():
                                                                           "eyrie")
     with pytest.raises(ValueError):
         parse_url("postgres://x/y")
+    assert parse_url("sqlite:///var/eyrie.db").synchronous == "FULL"
+    t = parse_url("sqlite:///var/eyrie.db?synchronous=normal")
+    assert (t.path, t.synchronous) == ("var/eyrie.db", "NORMAL")
+    with pytest.raises(ValueError):
+        parse_url("sqlite:///x.db?synchronous=off")
 
 
 def test_migrations_apply_once(db):
