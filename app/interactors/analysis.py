@@ -8,6 +8,7 @@ from __future__ import annotations
 from app import graphs
 from app.errors import Invalid, NotFound
 from app.ids import parse_id_list
+from app.interactors.graphs import overlay_series
 from app.interactors.reading import stat_buckets
 from app.storage import analyses as aq
 from app.storage import stats as sq
@@ -71,13 +72,9 @@ def _picker(tx, account_id: int, chosen: list[dict], query: str) -> tuple[list[d
 
 def _graph(stats: list[dict], buckets: dict[int, list], tf: str, tz: str) -> tuple[str, list[dict]]:
     timeframe = parse_timeframe(TIMEFRAMES[tf][0])
-    first_unit = stats[0]["unit"] if stats else ""
-    series, data = [], []
-    for s in stats:
-        secondary = (s["unit"] or "") != (first_unit or "")
-        points = [(b.time, b.value(s["kind"])) for b in buckets[s["id"]]]
-        series.append(graphs.Series(s["name"], points, kind=s["kind"], unit=s["unit"] or "", secondary=secondary))
-        data.append({**_stat(s), "axis": "right" if secondary else "left", "points": [list(p) for p in points]})
+    series = overlay_series(stats, lambda s: buckets[s["id"]])
+    data = [{**_stat(s), "axis": "right" if line.secondary else "left", "points": [list(p) for p in line.points]}
+            for s, line in zip(stats, series)]
     # theme "auto": light colours plus a prefers-color-scheme block with the dark ones, like the page.
     svg = graphs.render_graph(series, width=GRAPH_WIDTH, height=GRAPH_HEIGHT, theme="auto", tz=tz,
                               step=timeframe.interval.seconds, css_class="analysis-svg") if stats else ""

@@ -16,7 +16,7 @@ import re
 import secrets
 
 from app.errors import Invalid, NotFound
-from app.graphs import Series, render_graph
+from app.graphs import render_graph
 from app.ids import parse_id_list
 from app.interactors import analysis, graphs
 from app.series import summarize
@@ -158,18 +158,13 @@ def _render(raw: dict, tz: str, theme: str, tv: bool = False) -> dict:
     tile, stats, win, data = raw["tile"], raw["stats"], raw["win"], raw["data"]
     size = int(tile["size"]) if int(tile["size"]) in SIZES else DEFAULT_SIZE
     width = GRAPH_WIDTHS[size]
-    first_unit = (stats[0]["unit"] or "") if stats else ""
-    series = []
-    for s in stats:
-        kind, unit = s["kind"], s["unit"] or ""
-        points = [(b.time, b.value(kind)) for b in data[s["id"]]["buckets"]]
-        series.append(Series(s["name"], points, kind=kind, unit=unit, secondary=unit != first_unit))
+    series = graphs.overlay_series(stats, lambda s: data[s["id"]]["buckets"])
     height = (TV_GRAPH_HEIGHTS if tv else GRAPH_HEIGHTS)[size]
     svg = render_graph(series, width=width, height=height, theme=theme, tz=tz, step=win.step,
                        css_class="tile-svg") if stats else ""
     shown = [{"id": s["id"], "name": s["name"], "kind": s["kind"], "unit": s["unit"] or "",
-              "axis": "right" if (s["unit"] or "") != first_unit else "left",
-              **_figure(s, data[s["id"]]["buckets"])} for s in stats]
+              "axis": "right" if line.secondary else "left",
+              **_figure(s, data[s["id"]]["buckets"])} for s, line in zip(stats, series)]
     title = tile["title"] or (stats[0]["name"] if len(stats) == 1 else " · ".join(s["name"] for s in stats))
     return {"id": tile["id"], "position": tile["position"], "size": size, "size_label": SIZES[size],
             "timeframe": win.code, "tf_label": win.label, "tf_detail": win.tf.label,

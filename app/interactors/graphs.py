@@ -144,6 +144,15 @@ def stat_graph(tx, stat: dict, code: str, now: int, tz: str, *, compare: bool = 
                   height=height)
 
 
+def overlay_series(stats: list[dict], buckets_of) -> list[Series]:
+    """Several stats on one graph (analysis, dashboard tiles): each as a series over its buckets
+    (buckets_of(stat) -> list[Bucket]); stats whose unit differs from the first one's go on the
+    second y axis."""
+    first = (stats[0].get("unit") or "") if stats else ""
+    return [Series(s["name"], [(b.time, b.value(s["kind"])) for b in buckets_of(s)], kind=s["kind"],
+                   unit=s.get("unit") or "", secondary=(s.get("unit") or "") != first) for s in stats]
+
+
 def overlay_graph(tx, stats: list[dict], code: str, now: int, tz: str, *, compare: bool = True,
                   width: int = GRAPH_WIDTH, height: int = GRAPH_HEIGHT, style: str = "auto", theme: str = "light",
                   title: str | None = None) -> str:
