@@ -79,16 +79,9 @@ def _check_ez_account(account: dict | None) -> None:
         raise Forbidden("the EZ API is turned off for this account")
 
 
-def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -> IngestResult:
-    """Validate every item, create unknown stats, then commit all points in one transaction.
-
-    A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
-    bad items are listed as rejected and the good ones are stored.
-    """
-    if not isinstance(ezkey, str) or not ezkey.strip():
-        raise Invalid("missing ezkey")
-    parsed = []  # (names, kind, number, t)
-    result = IngestResult()
+def _parse_items(items: list[EzItem], now: int, result: IngestResult, *, bulk: bool) -> list[tuple]:
+    """(names, kind, number, t) per valid item; in bulk, bad items are listed in result.rejected."""
+    parsed = []
     for index, item in enumerate(items):
         try:
             if item.stat is None or item.stat == "":
@@ -102,14 +95,16 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -
             result.rejected.append({"index": index, "msg": exc.msg})
             continue
         parsed.append((names, kind, number, t))
+    return parsed
+
+
+def _add_to_batch(db, account: dict, parsed: list[tuple], now: int, batch: RollupBatch,
+                  result: IngestResult) -> None:
+    """Find or create the stats `parsed` names in the account and add its points to `batch`."""
     wanted: dict[str, str] = {}
     for names, kind, _, _ in parsed:
         for name in names:
             wanted.setdefault(name, kind)  # a stat's kind is fixed by its first datum
-    account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey.strip()))
-    _check_ez_account(account)
-    if not parsed:
-        return result
     stats = _stat_cache(db).lookup(account, wanted)
     missing = {n: k for n, k in wanted.items() if n not in stats}
     if missing:
@@ -117,14 +112,46 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -
         stats.update(found)
         _stat_cache(db).store(account, found)
     tz = account["timezone"]
-    batch = RollupBatch()
     for names, _, number, t in parsed:
         for name in names:
             batch.add(stats[name]["id"], t, number, tz)
-    db.writer.write(batch)
     result.accepted = len(parsed)
     result.created = [s for s in stats.values() if s.get("new")]
+
+
+def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -> IngestResult:
+    """Validate every item, create unknown stats, then commit all points in one transaction.
+
+    A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
+    bad items are listed as rejected and the good ones are stored.
+    """
+    if not isinstance(ezkey, str) or not ezkey.strip():
+        raise Invalid("missing ezkey")
+    result = IngestResult()
+    parsed = _parse_items(items, now, result, bulk=bulk)
+    account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey.strip()))
+    _check_ez_account(account)
+    if not parsed:
+        return result
+    batch = RollupBatch()
+    _add_to_batch(db, account, parsed, now, batch, result)
+    db.writer.write(batch)
     return result
+
+
+def record_for_accounts(db, groups: list[tuple[dict, list[EzItem]]], now: int) -> list[IngestResult]:
+    """The listeners' flush: items for accounts already identified (by --account or by metrics
+    token), validated as bulk EZ items are, committed for every account in one transaction."""
+    batch = RollupBatch()
+    results = []
+    for account, items in groups:
+        result = IngestResult()
+        parsed = _parse_items(items, now, result, bulk=True)
+        if parsed:
+            _add_to_batch(db, account, parsed, now, batch, result)
+        results.append(result)
+    db.writer.write(batch)
+    return results
 
 
 def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = False) -> None:
