@@ -60,6 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--flush-interval", type=float, default=10.0, metavar="SECONDS")
     c.add_argument("--counter-pattern", action="append", metavar="GLOB",
                    help="Graphite paths stored as counters (repeatable), besides StatsD's count outputs")
+
+    c = cmd(sub, "import", "import history: whisper files, StatHat export dumps, Eyrie downloads")
+    c.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (*.wsp, *.json, *.csv below them)")
+    c.add_argument("--account", metavar="EMAIL", required=True)
+    c.add_argument("--kind", choices=("counter", "value"), default="value",
+                   help="for dumps that do not say (StatHat's /x/ data, CSV without a kind column)")
+    c.add_argument("--stat", metavar="NAME", help="the stat name for a CSV without a name column (default: its stem)")
+    c.add_argument("--no-progress", action="store_true")
     return p
 
 
@@ -80,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             return _worker(args, config, db)
         if args.group == "listen":
             return _listen(args, db)
+        if args.group == "import":
+            return _import(args, db)
         migrate(db)
         if args.group == "db":
             _out(args, {"migrated": True}, "database is up to date")
@@ -181,4 +191,19 @@ def _listen(args, db: Database) -> int:
 
     counts = asyncio.run(listener.run(on_ready=ready))
     _out(args, {"stopped": True, **counts.as_dict()}, "eyrie listener stopped: " + json.dumps(counts.as_dict()))
+    return 0
+
+
+def _import(args, db: Database) -> int:
+    from app.importers.run import run_import
+
+    migrate(db)
+    report = run_import(db, args.account, args.paths, int(time.time()), kind=args.kind, stat=args.stat,
+                        progress=not args.no_progress and not args.json)
+    if report["errors"]:
+        for e in report["errors"]:
+            print(f"error: {e}", file=sys.stderr)
+        _out(args, report, f"nothing imported: {len(report['errors'])} bad file(s)")
+        return 1
+    _out(args, report, f"imported {report['series']} stats from {report['files']} files ({report['rows']} buckets)")
     return 0
