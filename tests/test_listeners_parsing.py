@@ -108,3 +108,12 @@ def test_split_token():
     assert split_token("tok") is None
     assert split_token("tok.") is None
     assert split_token(".x") is None
+
+
+@pytest.mark.parametrize("line", ["a:1|c", "a: 2 |c", "a:1_0|c", "a:nan|c", "a:inf|ms", "a:+3|g", "a:-3|g", "a:7|g",
+                                  "a:5|ms", " a :1|c", "a:1|c ", "a:1.5e3|c", ":1|c", "a:|c", "a:1|c|@0.5", "a:x|c"])
+def test_the_one_metric_fast_path_agrees_with_the_parser(line):
+    fast, slow = statsd.Aggregator(), statsd.Aggregator()
+    fast.add_datagram(line.encode())
+    slow.add_line(line)
+    assert (sorted(fast.flush()), fast.malformed, fast.lines) == (sorted(slow.flush()), slow.malformed, slow.lines)

@@ -17,8 +17,12 @@ def _num(v):
 
 
 def render_json(series: list[TimeSeries]) -> str:
-    return json.dumps([{"target": s.name, "tags": s.tags, "datapoints": [[_num(v), t] for v, t in s.datapoints()]}
-                       for s in series])
+    try:  # the usual case: every value finite, written by json's C encoder as it is
+        return json.dumps([{"target": s.name, "tags": s.tags, "datapoints": s.datapoints()} for s in series],
+                          allow_nan=False)
+    except ValueError:  # NaN or infinity somewhere (scale can overflow): null, as graphite-web writes NaN
+        return json.dumps([{"target": s.name, "tags": s.tags, "datapoints": [(_num(v), t) for v, t in s.datapoints()]}
+                           for s in series])
 
 
 def render_csv(series: list[TimeSeries]) -> str:

@@ -27,8 +27,10 @@ class TimeSeries:
         data.update(changes)
         return TimeSeries(**data)
 
-    def datapoints(self) -> list[list]:
-        return [[v, self.start + i * self.step] for i, v in enumerate(self.values)]
+    def datapoints(self) -> list:
+        """[(value, timestamp), ...]; tuples, which json writes as arrays."""
+        return list(zip(self.values, range(self.start, self.start + self.step * len(self.values), self.step),
+                        strict=True))
 
 
 def fetch_window(start: int, end: int, step: int) -> tuple[int, int]:

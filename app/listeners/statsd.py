@@ -137,8 +137,38 @@ class Aggregator:
 
     def add_datagram(self, data: bytes | str) -> None:
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        if "\n" not in text and self._fast(text):
+            return
         for line in text.splitlines():
             self.add_line(line)
+
+    def _fast(self, line: str) -> bool:
+        """The shape nearly every client sends, one `name:value|c`, `|ms` or `|g` per datagram, without
+        building a Sample; False sends anything else (or anything odd) through parse_line."""
+        name, _, rest = line.partition(":")
+        value, _, kind = rest.partition("|")
+        kind = kind.rstrip()
+        if kind not in ("c", "ms", "g") or not value or value[-1:].isspace():
+            return False
+        name = name.strip()
+        if not name:
+            return False
+        try:
+            v = float(value)
+        except ValueError:
+            return False
+        if v - v != 0 or "_" in value:  # NaN, infinity; "1_000" is a Python number but not StatsD's
+            return False
+        self.lines += 1
+        if kind == "c":
+            self.counters[name] = self.counters.get(name, 0.0) + v
+        elif kind == "ms":
+            self.timers.setdefault(name, []).append(v)
+            self.timer_counts[name] = self.timer_counts.get(name, 0.0) + 1.0
+        else:
+            self.gauges[name] = (self.gauges.get(name, 0.0) + v) if value[0] in "+-" else v
+            self.touched_gauges.add(name)
+        return True
 
     def add_line(self, line: str) -> None:
         try:

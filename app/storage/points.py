@@ -114,3 +114,14 @@ def replace_rollups(tx: Tx, rows) -> None:
         tx.execute_raw("INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES " + values
                        + " ON DUPLICATE KEY UPDATE total = VALUES(total), n = VALUES(n), lo = VALUES(lo),"
                          " hi = VALUES(hi)")
+
+
+def read_rollup_sums(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
+    """(ts, total, n) rows with start <= ts < end, oldest first, as the driver's plain tuples:
+    the Graphite API reads up to 10,080 rows per series, where building a dict per row shows."""
+    cur = tx.conn.cursor()
+    cur.execute(tx._sql("SELECT ts, total, n FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ?"
+                        " ORDER BY ts"), (stat_id, res, start, end))
+    rows = cur.fetchall()
+    cur.close()
+    return rows
