@@ -139,3 +139,15 @@ def test_longer_windows_read_hour_and_day_rollups(web, data):
     points = r.get_json()[0]["datapoints"]
     assert points[1][1] - points[0][1] == 86400
     assert [v for v, t in points if v] == [55.0] and points[-1][1] == BASE - BASE % 86400
+
+
+def test_trashed_stats_are_not_read(web, db, data):
+    from app.interactors.stats import trash_stat
+    from tests.helpers import stat_row
+
+    trash_stat(db, data.id, stat_row(db, data.id, "web.a.hits")["id"], NOW)
+    for target in ("web.a.hits", "web.*.hits"):
+        r = g(web, data.access_token, "/render", target=target, **{"from": "-5min"}, format="json")
+        assert "web.a.hits" not in [s["target"] for s in r.get_json()]
+    r = g(web, data.access_token, "/metrics/find", query="web.*")
+    assert [n["id"] for n in r.get_json()] == ["web.b"]

@@ -26,7 +26,7 @@ def _account(tx, token: str) -> dict:
 
 
 def _stats(tx, account_id: int) -> dict[str, dict]:
-    return {s["name"]: s for s in sq.list_stats(tx, account_id, limit=100_000)}
+    return sq.live_stat_index(tx, account_id)
 
 
 def check_token(db, token: str) -> None:
@@ -99,12 +99,19 @@ def render(db, token: str, targets: list[str], now: int, *, raw_from=None, raw_u
 
     def tx_fn(tx):
         account = _account(tx, token)
-        stats = _stats(tx, account["id"])
+        index: dict = {}
         fetched = [0]
 
         def fetch(pattern: str, f: int, u: int) -> list[TimeSeries]:
-            names = paths.match_paths(stats, pattern) if paths.has_wildcard(pattern) else (
-                [pattern] if pattern in stats else [])
+            if paths.has_wildcard(pattern):
+                if "all" not in index:
+                    index["all"] = _stats(tx, account["id"])
+                stats = index["all"]
+                names = paths.match_paths(stats, pattern)
+            else:  # one name: one indexed lookup, however many stats the account has
+                stats = {n: s for n, s in sq.stats_by_names(tx, account["id"], [pattern]).items()
+                         if s.get("deleted_at") is None}
+                names = list(stats)
             fetched[0] += len(names)
             if fetched[0] > MAX_SERIES:
                 raise Invalid(f"the targets match more than {MAX_SERIES} series: narrow them")
