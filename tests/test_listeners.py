@@ -181,3 +181,31 @@ def test_unknown_account_is_a_clear_error(db_url, tmp_path):
     assert r.returncode == 1
     assert "no account" in r.stdout
     assert sys.executable
+
+
+def test_serve_role_listen_reads_its_addresses_from_the_environment(db, db_url, account, export, tmp_path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from tests.support.listener import ROOT
+
+    env = {**os.environ, "EYRIE_DATABASE_URL": db_url, "EYRIE_VAR_DIR": str(tmp_path), "EYRIE_STATSD": "127.0.0.1:0",
+           "EYRIE_GRAPHITE": "127.0.0.1:0", "EYRIE_LISTEN_ACCOUNT": account.email, "EYRIE_FLUSH_INTERVAL": "60"}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--role", "listen"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        ready = proc.stdout.readline()
+        m = re.search(r"statsd 127\.0\.0\.1:(\d+), graphite 127\.0\.0\.1:(\d+)", ready)
+        assert m, ready
+        statsd_client.StatsClient("127.0.0.1", int(m.group(1))).incr("from.serve", 3)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "stopped" in out
+    assert total(export, account.access_token, "from.serve") == 3
