@@ -191,20 +191,31 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    peer_steps = {st["target_rate"]: st["loss_pct"]["median"] for st in peer["statsd_udp_ladder"]["steps"]}
     peer_clean = peer["statsd_udp_ladder"]["clean_rate"]
     peer_cpu = statistics.median(r["statsd_cpu_us_per_pkt"] for st in peer["statsd_udp_ladder"]["steps"]
                                  for r in st["rounds"])
     peer_ms = peer["render_json_7d"]["ms"]["median"]
     print()
+    print("median loss per offered rate:   " + "  ".join(
+        f"{st['target_rate'] // 1000}k: eyrie {st['loss_pct']:.2f} % / peer "
+        f"{peer_steps.get(st['target_rate'], float('nan')):.2f} %" for st in mine["steps"]))
     print(f"{'':38} {'eyrie':>10} {'peer':>10} {'eyrie/peer':>10}")
-    ratio = mine["clean_rate"] / peer_clean if peer_clean else float("nan")
-    print(f"{'StatsD clean rate (datagrams/s)':38} {mine['clean_rate']:>10,} {peer_clean:>10,} {ratio:>10.2f}")
+    ratio = f"{mine['clean_rate'] / peer_clean:>10.2f}" if peer_clean else f"{'peer 0':>10}"
+    print(f"{'StatsD clean rate (datagrams/s)':38} {mine['clean_rate']:>10,} {peer_clean:>10,} {ratio}")
     print(f"{'CPU per metric line (us, paced)':38} {mine['cpu_us_per_line']:>10.1f} {peer_cpu:>10.1f} "
           f"{mine['cpu_us_per_line'] / peer_cpu:>10.2f}")
     print(f"{'render json 7d p50 (ms)':38} {render['ms_p50']:>10.1f} {peer_ms:>10.1f} "
           f"{render['ms_p50'] / peer_ms:>10.2f}")
-    print(f"(render: {render['points']} points per answer; the ladder tops out at {ladder[-1]:,}/s, so a clean rate "
-          "equal to it is a floor)")
+    print(f"(clean rate: the highest step with it and every lower one under 0.5 % loss; the ladder tops out at "
+          f"{ladder[-1]:,}/s, so a clean rate equal to it is a floor. render: {render['points']} points per answer)")
+    results = {"eyrie": {"listener": mine, "render": render}, "peer": {
+        "statsd_clean_rate": peer_clean, "statsd_steps": peer_steps, "statsd_cpu_us_per_pkt": peer_cpu,
+        "render_json_7d_ms": peer_ms}}
+    out = ROOT / "var" / "bench-statsd.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+    print(f"(results: {out.relative_to(ROOT)})")
     return 0
 
 
