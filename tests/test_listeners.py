@@ -209,3 +209,23 @@ def test_serve_role_listen_reads_its_addresses_from_the_environment(db, db_url, 
             proc.wait()
     assert proc.returncode == 0 and "stopped" in out
     assert total(export, account.access_token, "from.serve") == 3
+
+
+def test_hostile_input_is_counted_and_the_listener_keeps_working(db, account, export, start_listener):
+    lis = start_listener("--statsd", "127.0.0.1:0", "--graphite", "127.0.0.1:0", "--account", account.email,
+                         "--flush-interval", "60")
+    now = int(time.time())
+    with socket.create_connection(lis.graphite) as tcp:  # one line over 64 KiB: that connection is closed
+        tcp.sendall(b"x" * 70_000 + b" 1 1\n")
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.sendto(b"\x00\xff" * 1000, lis.statsd)
+    udp.sendto(b"a" * 60_000 + b":1|c", lis.statsd)  # a 255+ character name: the ingest rules refuse it
+    udp.sendto(b"\n\n\n", lis.statsd)
+    with socket.create_connection(lis.graphite) as tcp:
+        tcp.sendall(f"still.up 1 {now}\n".encode())
+    client = statsd_client.StatsClient(*lis.statsd)
+    client.incr("still.counting")
+    time.sleep(0.3)
+    summary = lis.stop()
+    assert summary["malformed"] == 2 and summary["rejected"] == 1
+    assert stat_names(db, account.id) == ["still.counting", "still.up"]
