@@ -6,7 +6,7 @@ import hmac
 import weakref
 from dataclasses import dataclass, field
 
-from app.errors import EyrieError, Forbidden, Invalid
+from app.errors import EyrieError, Forbidden, Invalid, Unavailable
 from app.ingest_rules import expand_names, kind_and_number, parse_number, parse_time
 from app.interactors.stats import ensure_stats
 from app.rollups import RollupBatch
@@ -148,7 +148,13 @@ def record_for_accounts(db, groups: list[tuple[dict, list[EzItem]]], now: int) -
         result = IngestResult()
         parsed = _parse_items(items, now, result, bulk=True)
         if parsed:
-            _add_to_batch(db, account, parsed, now, batch, result)
+            try:
+                _add_to_batch(db, account, parsed, now, batch, result)
+            except Unavailable:
+                raise
+            except EyrieError as exc:  # this account refuses (a limit, say): the others still land
+                done = {r["index"] for r in result.rejected}
+                result.rejected += [{"index": i, "msg": exc.msg} for i in range(len(items)) if i not in done]
         results.append(result)
     db.writer.write(batch)
     return results
