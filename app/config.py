@@ -44,6 +44,8 @@ class Config:
     # Requests per minute per key; 0 = no limit (StatHat documented none).
     ingest_rate_limit: int = 0
     max_body_bytes: int = 4 * 1024 * 1024
+    # Alert webhooks may go to loopback and private networks (off: public addresses only; app/webhooks.py).
+    webhook_allow_private: bool = False
     retention: Retention = field(default_factory=Retention)
     dev: bool = False
     testing: bool = False
@@ -61,6 +63,7 @@ class Config:
             mail_from=env.get("EYRIE_MAIL_FROM", "eyrie@localhost"),
             verbose_replies=_bool(env.get("EYRIE_VERBOSE_REPLIES")),
             ingest_rate_limit=_int(env.get("EYRIE_INGEST_RATE_LIMIT"), 0),
+            webhook_allow_private=_bool(env.get("EYRIE_WEBHOOK_ALLOW_PRIVATE")),
             retention=Retention(
                 minute_days=_int(env.get("EYRIE_RETAIN_MINUTE_DAYS"), 31),
                 hour_days=_int(env.get("EYRIE_RETAIN_HOUR_DAYS"), 800),
