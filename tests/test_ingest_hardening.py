@@ -5,13 +5,19 @@ Every refusal is checked against stored state (nothing changed), on SQLite and M
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+import requests
 
 from app.errors import Invalid
+from app.interactors.accounts import create_account
 from app.rollups import DAY, HOUR, MINUTE, RollupBatch
 from app.storage.writer import PointWriter, _Job
 from tests.conftest import NOW
-from tests.helpers import rollup
+from tests.helpers import rollup, stat_row
+from tests.support.server import EyrieServer
 
 T = NOW - NOW % 60 - 3600
 
@@ -61,3 +67,43 @@ def test_a_refused_batch_alone_gets_a_4xx_not_the_database_error(db):
     db.writer.write(_batch(1, [1.0]))  # the writer goes on
     assert rollup(db, 1, MINUTE, T) == (1.0, 1, 1.0, 1.0)
     assert rollup(db, 99, HOUR, T - T % HOUR) is None
+
+
+@pytest.mark.server
+def test_an_account_posting_huge_numbers_never_fails_another_accounts_posts(db, db_url, account, tmp_path):
+    """The issue's case: on MariaDB `count=1e308` twice overflowed the shared commit's sum and one
+    in three of another account's concurrent posts got a 500."""
+    mallory = create_account(db, "mallory@example.com", "password-mallory", NOW)
+    now = int(time.time())
+    t = now - now % MINUTE - HOUR
+    server = EyrieServer(db_url, str(tmp_path / "var"), role="ingest", threads=8).start()
+    replies: dict[str, list[int]] = {"good": [], "bad": []}
+    lock = threading.Lock()
+    barrier = threading.Barrier(6)
+
+    def post(who: str, ezkey: str, count: str) -> None:
+        mine = []
+        with requests.Session() as s:
+            barrier.wait()
+            for _ in range(40):
+                r = s.post(server.url + "/ez", data={"ezkey": ezkey, "stat": "shared", "count": count, "t": str(t)},
+                           timeout=30)
+                mine.append(r.status_code)
+        with lock:
+            replies[who].extend(mine)
+
+    threads = [threading.Thread(target=post, args=("good", account.ezkey, "1")) for _ in range(4)]
+    threads += [threading.Thread(target=post, args=("bad", mallory.ezkey, "1e308")) for _ in range(2)]
+    try:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=120)
+    finally:
+        server.stop()
+    assert replies["good"] == [200] * 160
+    assert replies["bad"] == [400] * 80
+    stat = stat_row(db, account.id, "shared")
+    assert rollup(db, stat["id"], MINUTE, t) == (160.0, 160, 1.0, 1.0)
+    assert rollup(db, stat["id"], DAY, t - t % DAY) == (160.0, 160, 1.0, 1.0)
+    assert stat_row(db, mallory.id, "shared") is None  # a refused post creates nothing
