@@ -7,13 +7,15 @@ import weakref
 from dataclasses import dataclass, field
 
 from app.errors import EyrieError, Forbidden, Invalid
-from app.ingest_rules import expand_names, kind_and_number, parse_number, parse_time
+from app.ingest_rules import DEFAULT_LIMITS, Limits, expand_names, is_text, kind_and_number, parse_number, parse_time
 from app.interactors.stats import ensure_stats
 from app.rollups import RollupBatch
 from app.storage import accounts as aq
 from app.storage import stats as sq
 
 INVALID_KEYS = "invalid keys"
+# A reply lists this many rejected items (and counts all of them): never larger than the request.
+MAX_REJECTED_SHOWN = 100
 
 
 class StatCache:
@@ -68,8 +70,19 @@ class EzItem:
 @dataclass
 class IngestResult:
     accepted: int = 0
-    rejected: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)  # the first MAX_REJECTED_SHOWN, with index and reason
+    rejected_count: int = 0
     created: list[dict] = field(default_factory=list)  # stats made by this call (for "new stat" mail)
+
+    def reject(self, index: int, msg: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REJECTED_SHOWN:
+            self.rejected.append({"index": index, "msg": msg})
+
+
+def stat_limit_msg(limits: Limits) -> str:
+    return (f"stat limit reached: an account may hold {limits.max_stats} stats (trash included), "
+            "and this one would exceed it (setting EYRIE_MAX_STATS)")
 
 
 def _check_ez_account(account: dict | None) -> None:
@@ -79,7 +92,8 @@ def _check_ez_account(account: dict | None) -> None:
         raise Forbidden("the EZ API is turned off for this account")
 
 
-def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -> IngestResult:
+def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
+              limits: Limits = DEFAULT_LIMITS) -> IngestResult:
     """Validate every item, create unknown stats, then commit all points in one transaction.
 
     A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
@@ -87,7 +101,9 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -
     """
     if not isinstance(ezkey, str) or not ezkey.strip():
         raise Invalid("missing ezkey")
-    parsed = []  # (names, kind, number, t)
+    if not is_text(ezkey):
+        raise Invalid("ezkey is not valid text (a lone UTF-16 surrogate)")
+    parsed = []  # (index, names, kind, number, t)
     result = IngestResult()
     for index, item in enumerate(items):
         try:
@@ -95,15 +111,15 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -
                 raise Invalid("missing stat")
             names = expand_names(item.stat)
             kind, number = kind_and_number(item.count, item.value)
-            t = parse_time(item.t, now)
+            t = parse_time(item.t, now, limits)
         except EyrieError as exc:
             if not bulk:
                 raise
-            result.rejected.append({"index": index, "msg": exc.msg})
+            result.reject(index, exc.msg)
             continue
-        parsed.append((names, kind, number, t))
+        parsed.append((index, names, kind, number, t))
     wanted: dict[str, str] = {}
-    for names, kind, _, _ in parsed:
+    for _, names, kind, _, _ in parsed:
         for name in names:
             wanted.setdefault(name, kind)  # a stat's kind is fixed by its first datum
     account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey.strip()))
@@ -113,12 +129,23 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -
     stats = _stat_cache(db).lookup(account, wanted)
     missing = {n: k for n, k in wanted.items() if n not in stats}
     if missing:
-        found = ensure_stats(db, account["id"], missing, now)
+        found = ensure_stats(db, account["id"], missing, now, max_stats=limits.max_stats)
         stats.update(found)
         _stat_cache(db).store(account, found)
+        if len(found) < len(missing):  # the stat limit: items naming a stat it left uncreated are refused
+            if not bulk:
+                raise Forbidden(stat_limit_msg(limits))
+            kept = []
+            for entry in parsed:
+                if all(name in stats for name in entry[1]):
+                    kept.append(entry)
+                else:
+                    result.reject(entry[0], stat_limit_msg(limits))
+            result.rejected.sort(key=lambda r: r["index"])
+            parsed = kept
     tz = account["timezone"]
     batch = RollupBatch()
-    for names, _, number, t in parsed:
+    for _, names, _, number, t in parsed:
         for name in names:
             batch.add(stats[name]["id"], t, number, tz)
     db.writer.write(batch)
@@ -127,7 +154,8 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -
     return result
 
 
-def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = False) -> None:
+def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = False,
+                   limits: Limits = DEFAULT_LIMITS) -> None:
     """Classic API: the stat must exist and belong to the account holding ukey."""
     if not ukey or not key or not isinstance(ukey, str) or not isinstance(key, str):
         raise Forbidden(INVALID_KEYS)
@@ -136,7 +164,7 @@ def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = 
         value = 1.0
     else:
         value = parse_number(number, "count" if default_count else "value")
-    ts = parse_time(t, now)
+    ts = parse_time(t, now, limits)
     stat = db.read(lambda tx: sq.classic_stat(tx, key))
     if stat is None or not hmac.compare_digest(stat["ukey"], ukey):
         raise Forbidden(INVALID_KEYS)
