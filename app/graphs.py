@@ -61,7 +61,7 @@ def _prepare(s: Series, step: int) -> tuple[list[tuple[int, float | None]], int]
     out = []
     for i in range(0, len(pts), g):
         vals = [v for _, v in pts[i:i + g] if v is not None]
-        out.append((pts[i][0], sum(v / len(vals) for v in vals) if vals else None))
+        out.append((pts[i][0], _finite(sum(v / len(vals) for v in vals)) if vals else None))   # may round past max
     return out, step * g
 
 

@@ -264,3 +264,10 @@ def test_fmt_number_huge_and_tiny():
     assert fmt_number(1e-12) == "1e-12"
     assert fmt_number(2.5, "", 300) == "2.5e300"
     assert fmt_number(0.0, "", 300) == "0"
+
+
+def test_group_means_of_the_largest_float_do_not_round_to_infinity():
+    # 3,000 points -> groups of 3; MAX/3 + MAX/3 + MAX/3 rounds past MAX.
+    top = 1.7976931348623157e308
+    svg = render_graph([Series("s", [(DAY0 + i * MINUTE, top) for i in range(3000)])], step=MINUTE)
+    assert not re.search(r"inf|nan", svg, re.I)
