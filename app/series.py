@@ -70,6 +70,23 @@ def bucketize(rows: list[tuple], starts: list[int], ends: list[int]) -> list[Buc
             for t, a in zip(starts, acc, strict=True)]
 
 
+def from_groups(groups: list[tuple], starts: list[int]) -> list[Bucket]:
+    """Buckets from rows the database summed per bucket (storage.points.read_rollup_groups): group k is
+    bucket k of starts. A group whose plain sum may have left the float range (its largest row times
+    its row count is past 1e300) is read from the sum scaled by 2**-64 instead."""
+    out = [Bucket(t, 0.0, 0, None, None) for t in starts]
+    for k, total, scaled, n, lo, hi, biggest, rows in groups:
+        if not 0 <= k < len(starts) or not n:
+            continue
+        if float(biggest) * rows <= 1e300:
+            out[k] = Bucket(starts[k], finite(float(total)), n, float(lo), float(hi))
+        else:
+            scaled = float(scaled)
+            out[k] = Bucket(starts[k], finite(scaled * _BIG), n, float(lo), float(hi),
+                            mean=finite(scaled / n * _BIG))
+    return out
+
+
 def _sum(xs: list[float]) -> float:
     """The sum of finite numbers, +-MAX_FLOAT past the float range."""
     s = sum(xs)
@@ -78,7 +95,8 @@ def _sum(xs: list[float]) -> float:
 
 def _mean(xs: list[float]) -> float:
     s = sum(xs)
-    return s / len(xs) if s - s == 0 else sum(x / len(xs) for x in xs)
+    # The divided terms can still round a hair past the largest float: finite() brings that back.
+    return s / len(xs) if s - s == 0 else finite(sum(x / len(xs) for x in xs))
 
 
 def _stddev(xs: list[float], m: float) -> float:
@@ -122,7 +140,7 @@ def summarize(buckets: list[Bucket], kind: str) -> Summary:
         if s - s == 0 and all(b.mean is None for b in filled):
             mean = s / count
         else:   # weights of at most 1: a weighted mean of finite means cannot overflow
-            mean = sum(v * (b.n / count) for v, b in zip(per_bucket, filled, strict=True))
+            mean = finite(sum(v * (b.n / count) for v, b in zip(per_bucket, filled, strict=True)))
         lo = min(b.lo for b in filled)
         hi = max(b.hi for b in filled)
     stddev = None

@@ -12,13 +12,13 @@ from app.storage import stats as sq
 def store_stat(db, account_id: int, name: str, kind: str, points: list[tuple[int, float]], now: int,
                tz: str = "UTC") -> int:
     """A stat with the given (ts, value) points, each rolled up (minute, hour, local day) and upserted
-    as the write path does. Points sharing a bucket are summed by the database."""
+    in one batch, as the write path does."""
     def tx_fn(tx):
         stat_id = sq.insert_stat(tx, account_id, name, kind, keys.classic_key(), keys.embed_key(), now)
+        batch = RollupBatch()
         for ts, value in points:
-            batch = RollupBatch()
             batch.add(stat_id, ts, value, tz)
-            pq.upsert_rollups(tx, batch.sorted_rows())
+        pq.upsert_rollups(tx, batch.sorted_rows())
         return stat_id
 
     return db.run(tx_fn)
