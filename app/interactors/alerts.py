@@ -14,6 +14,7 @@ from app import alert_rules as rules
 from app import webhooks
 from app.errors import Invalid, NotFound, Unavailable
 from app.interactors.stats import parse_stat_id
+from app.params import is_int
 from app.storage import accounts as acq
 from app.storage import alerts as q
 from app.storage import points as pq
@@ -175,13 +176,9 @@ def _plain(v):
 
 
 def _parse_alert_id(raw) -> int:
-    try:
-        value = int(str(raw))
-    except ValueError:
-        raise NotFound("no such alert") from None
-    if value <= 0 or value > 2**62:
+    if not is_int(raw, 1, 2**62):
         raise NotFound("no such alert")
-    return value
+    return int(str(raw).strip())
 
 
 def api_list(db, token: str) -> list[dict]:

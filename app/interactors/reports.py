@@ -16,6 +16,7 @@ from app import emails, mail
 from app.errors import Invalid, NotFound
 from app.graphs import Series, fmt_number
 from app.interactors.notify import backoff, graph_png
+from app.params import is_int, parse_int
 from app.rollups import DAY, HOUR, zone
 from app.series import bucketize
 from app.storage import accounts as acq
@@ -59,13 +60,7 @@ def covered_period(due_at: int, period: str, tz: str) -> tuple[int, int, int]:
 
 
 def _parse_hour(raw) -> int:
-    try:
-        hour = int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise Invalid("the hour must be a whole number from 0 to 23", field="hour") from None
-    if not 0 <= hour <= 23:
-        raise Invalid("the hour must be a whole number from 0 to 23", field="hour")
-    return hour
+    return parse_int(raw, field="hour", lo=0, hi=23, label="the hour")
 
 
 def settings_view(db, account_id: int) -> dict:
@@ -95,10 +90,9 @@ def save_settings(db, account_id: int, *, daily: bool, weekly: bool, hour, stat_
     """Turn daily and weekly reports on or off, at a local hour, for some stats (none chosen = all,
     up to MAX_STATS). Stat ids that are not the account's live stats raise NotFound."""
     hour = _parse_hour(hour)
-    try:
-        ids = sorted({int(str(i)) for i in stat_ids if str(i).strip()})
-    except ValueError:
-        raise Invalid("pick stats from the list", field="stats") from None
+    if not all(is_int(i, 1, 2**62) for i in stat_ids if str(i).strip()):
+        raise Invalid("pick stats from the list", field="stats")
+    ids = sorted({int(str(i)) for i in stat_ids if str(i).strip()})
 
     def tx_fn(tx):
         account = acq.account_by_id(tx, account_id)
