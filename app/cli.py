@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.group == "worker":
             return _worker(args, config, db)
         if args.group == "listen":
-            return _listen(args, db)
+            return _listen(args, db, config)
         if args.group == "import":
             return _import(args, db)
         migrate(db)
@@ -130,7 +130,7 @@ def _serve(args, config: Config, db: Database) -> int:
             graphite=os.environ.get("EYRIE_GRAPHITE", "127.0.0.1:2003"),
             account=os.environ.get("EYRIE_LISTEN_ACCOUNT") or None,
             flush_interval=float(os.environ.get("EYRIE_FLUSH_INTERVAL", "10")),
-            counter_pattern=None, json=False), db)
+            counter_pattern=None, json=False), db, config)
     migrate(db)
     app = create_app(args.role, config, db)
     print(f"eyrie {args.role} listening on http://{args.host}:{args.port}/", flush=True)
@@ -159,7 +159,7 @@ def _worker(args, config: Config, db: Database) -> int:
     return 0
 
 
-def _listen(args, db: Database) -> int:
+def _listen(args, db: Database, config: Config) -> int:
     import asyncio
 
     from app.interactors.listeners import listener_account
@@ -182,7 +182,8 @@ def _listen(args, db: Database) -> int:
     account = listener_account(db, args.account) if args.account else None
     listener = Listener(db, statsd_addr=statsd_addr, graphite_addr=graphite_addr, account=account,
                         flush_interval=args.flush_interval,
-                        counter_patterns=plaintext.DEFAULT_COUNTER_PATTERNS + tuple(args.counter_pattern or ()))
+                        counter_patterns=plaintext.DEFAULT_COUNTER_PATTERNS + tuple(args.counter_pattern or ()),
+                        limits=config.limits)
 
     def ready(bound):
         parts = [f"{k} {h}:{p}" for k, (h, p) in bound.items()]

@@ -19,6 +19,7 @@ from app.errors import Invalid, NotFound
 from app.graphs import render_graph
 from app.ids import parse_id_list
 from app.interactors import analysis, graphs
+from app.params import is_int
 from app.series import summarize
 from app.storage import dashboards as dq
 
@@ -76,7 +77,7 @@ def check_size(raw) -> int:
     named = {v: k for k, v in SIZES.items()}
     if text in named:
         return named[text]
-    if not text.isdigit() or int(text) not in SIZES:
+    if not is_int(text, min(SIZES), max(SIZES)):
         raise Invalid("a tile's size is 1 (small), 2 (medium) or 3 (large)", field="size")
     return int(text)
 
@@ -84,7 +85,7 @@ def check_size(raw) -> int:
 def check_refresh(raw, minimum: int = REFRESH_MIN) -> int:
     """Seconds between redraws. minimum: tests may allow a shorter interval than people get."""
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or not minimum <= int(text) <= REFRESH_MAX:
+    if not is_int(text, minimum, REFRESH_MAX):
         raise Invalid(f"refresh every {minimum} to {REFRESH_MAX} seconds", field="refresh")
     return int(text)
 

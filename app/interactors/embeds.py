@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from app.errors import Invalid, NotFound
 from app.interactors import graphs
 from app.interactors import stat_page as sp
+from app.params import parse_int
 from app.storage import embeds as eq
 
 VERSION = "1"           # bump when the drawing changes, so browsers drop what they kept
@@ -68,10 +69,8 @@ def parse_tf(raw: str | None) -> tuple[str, bool]:
 def _size(raw: str | None, name: str, default: int, lo: int, hi: int) -> int:
     if raw is None or raw.strip() == "":
         return default
-    try:
-        n = int(float(raw.strip()))   # 500, 500.0
-    except (ValueError, OverflowError):
-        raise Invalid(f"{name} must be a whole number of pixels ({lo}-{hi}), not {raw[:20]!r}") from None
+    # 500 or 500.0; out of range is brought into it (StatHat's embed codes ask for any size).
+    n = parse_int(raw, field=name, lo=-10**9, hi=10**9, decimals=True, label=f"{name} (pixels, {lo}-{hi})")
     return min(max(n, lo), hi)
 
 

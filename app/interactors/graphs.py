@@ -9,7 +9,7 @@ that tiles it is read.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from app.errors import Invalid
@@ -112,7 +112,7 @@ def read_series(tx, stat: dict, win: Window, now: int, tz: str, compare: bool = 
         before = stat_buckets(tx, stat, win.tf, advance(now, win.tf.duration, tz, -1), tz)
         if before:
             shift, lo, hi = buckets[-1].time - before[-1].time, buckets[0].time, buckets[-1].time + win.step
-            previous = [Bucket(b.time + shift, b.total, b.n, b.lo, b.hi) for b in before
+            previous = [replace(b, time=b.time + shift) for b in before
                         if lo <= b.time + shift < hi]
     return {"buckets": buckets, "previous": previous}
 

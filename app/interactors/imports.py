@@ -11,8 +11,8 @@ from __future__ import annotations
 from app import keys
 from app.errors import Invalid, NotFound
 from app.importers import Series, finest_resolution
-from app.ingest_rules import MAX_FUTURE, check_name
-from app.rollups import RESOLUTIONS, bucket_start
+from app.ingest_rules import MAX_NUMBER, check_name
+from app.rollups import DAY, RESOLUTIONS, bucket_start
 from app.storage import accounts as aq
 from app.storage import points as pq
 from app.storage import stats as sq
@@ -30,9 +30,13 @@ def check_series(db, account: dict, series: Series, now: int) -> None:
     check_name(series.name)
     if series.kind not in ("counter", "value"):
         raise Invalid(f"kind must be counter or value, not {series.kind!r}")
-    for t, *_ in series.buckets:
-        if t <= 0 or t > now + MAX_FUTURE:
+    # History may be as old as it is (no back-date limit, unlike live ingest), but not from the future,
+    # and every number stays in the range live ingest allows, so sums stay finite.
+    for t, total, n, lo, hi, _ in series.buckets:
+        if t <= 0 or t > now + DAY:
             raise Invalid(f"{series.name}: time {t} is not a plausible unix time in seconds")
+        if not all(abs(v) <= MAX_NUMBER for v in (total / max(n, 1), lo, hi)):
+            raise Invalid(f"{series.name}: a value at {t} is outside -1e15 .. 1e15")
     stat = db.read(lambda tx: sq.stat_by_name(tx, account["id"], series.name.strip()))
     if stat is not None and stat["kind"] != series.kind:
         raise Invalid(f"the stat {series.name!r} exists as a {stat['kind']} stat; this file holds {series.kind}s")

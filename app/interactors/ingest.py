@@ -7,13 +7,15 @@ import weakref
 from dataclasses import dataclass, field
 
 from app.errors import EyrieError, Forbidden, Invalid, Unavailable
-from app.ingest_rules import expand_names, kind_and_number, parse_number, parse_time
+from app.ingest_rules import DEFAULT_LIMITS, Limits, expand_names, is_text, kind_and_number, parse_number, parse_time
 from app.interactors.stats import ensure_stats
 from app.rollups import RollupBatch
 from app.storage import accounts as aq
 from app.storage import stats as sq
 
 INVALID_KEYS = "invalid keys"
+# A reply lists this many rejected items (and counts all of them): never larger than the request.
+MAX_REJECTED_SHOWN = 100
 
 
 class StatCache:
@@ -68,8 +70,19 @@ class EzItem:
 @dataclass
 class IngestResult:
     accepted: int = 0
-    rejected: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)  # the first MAX_REJECTED_SHOWN, with index and reason
+    rejected_count: int = 0
     created: list[dict] = field(default_factory=list)  # stats made by this call (for "new stat" mail)
+
+    def reject(self, index: int, msg: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REJECTED_SHOWN:
+            self.rejected.append({"index": index, "msg": msg})
+
+
+def stat_limit_msg(limits: Limits) -> str:
+    return (f"stat limit reached: an account may hold {limits.max_stats} stats (trash included), "
+            "and this one would exceed it (setting EYRIE_MAX_STATS)")
 
 
 def _check_ez_account(account: dict | None) -> None:
@@ -79,8 +92,9 @@ def _check_ez_account(account: dict | None) -> None:
         raise Forbidden("the EZ API is turned off for this account")
 
 
-def _parse_items(items: list[EzItem], now: int, result: IngestResult, *, bulk: bool) -> list[tuple]:
-    """(names, kind, number, t) per valid item; in bulk, bad items are listed in result.rejected."""
+def _parse_items(items: list[EzItem], now: int, result: IngestResult, *, bulk: bool,
+                 limits: Limits) -> list[tuple]:
+    """(index, names, kind, number, t) per valid item; in bulk, bad items are rejected in result."""
     parsed = []
     for index, item in enumerate(items):
         try:
@@ -88,38 +102,51 @@ def _parse_items(items: list[EzItem], now: int, result: IngestResult, *, bulk: b
                 raise Invalid("missing stat")
             names = expand_names(item.stat)
             kind, number = kind_and_number(item.count, item.value)
-            t = parse_time(item.t, now)
+            t = parse_time(item.t, now, limits)
         except EyrieError as exc:
             if not bulk:
                 raise
-            result.rejected.append({"index": index, "msg": exc.msg})
+            result.reject(index, exc.msg)
             continue
-        parsed.append((names, kind, number, t))
+        parsed.append((index, names, kind, number, t))
     return parsed
 
 
-def _add_to_batch(db, account: dict, parsed: list[tuple], now: int, batch: RollupBatch,
-                  result: IngestResult) -> None:
-    """Find or create the stats `parsed` names in the account and add its points to `batch`."""
+def _add_to_batch(db, account: dict, parsed: list[tuple], now: int, batch: RollupBatch, result: IngestResult, *,
+                  bulk: bool, limits: Limits) -> None:
+    """Find or create the stats `parsed` names in the account (within the stat limit) and add its
+    points to `batch`."""
     wanted: dict[str, str] = {}
-    for names, kind, _, _ in parsed:
+    for _, names, kind, _, _ in parsed:
         for name in names:
             wanted.setdefault(name, kind)  # a stat's kind is fixed by its first datum
     stats = _stat_cache(db).lookup(account, wanted)
     missing = {n: k for n, k in wanted.items() if n not in stats}
     if missing:
-        found = ensure_stats(db, account["id"], missing, now)
+        found = ensure_stats(db, account["id"], missing, now, max_stats=limits.max_stats)
         stats.update(found)
         _stat_cache(db).store(account, found)
+        if len(found) < len(missing):  # the stat limit: items naming a stat it left uncreated are refused
+            if not bulk:
+                raise Forbidden(stat_limit_msg(limits))
+            kept = []
+            for entry in parsed:
+                if all(name in stats for name in entry[1]):
+                    kept.append(entry)
+                else:
+                    result.reject(entry[0], stat_limit_msg(limits))
+            result.rejected.sort(key=lambda r: r["index"])
+            parsed = kept
     tz = account["timezone"]
-    for names, _, number, t in parsed:
+    for _, names, _, number, t in parsed:
         for name in names:
             batch.add(stats[name]["id"], t, number, tz)
     result.accepted = len(parsed)
     result.created = [s for s in stats.values() if s.get("new")]
 
 
-def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -> IngestResult:
+def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
+              limits: Limits = DEFAULT_LIMITS) -> IngestResult:
     """Validate every item, create unknown stats, then commit all points in one transaction.
 
     A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
@@ -127,40 +154,65 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -
     """
     if not isinstance(ezkey, str) or not ezkey.strip():
         raise Invalid("missing ezkey")
+    if not is_text(ezkey):
+        raise Invalid("ezkey is not valid text (a lone UTF-16 surrogate)")
     result = IngestResult()
-    parsed = _parse_items(items, now, result, bulk=bulk)
+    parsed = _parse_items(items, now, result, bulk=bulk, limits=limits)
     account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey.strip()))
     _check_ez_account(account)
     if not parsed:
         return result
     batch = RollupBatch()
-    _add_to_batch(db, account, parsed, now, batch, result)
+    _add_to_batch(db, account, parsed, now, batch, result, bulk=bulk, limits=limits)
     db.writer.write(batch)
     return result
 
 
-def record_for_accounts(db, groups: list[tuple[dict, list[EzItem]]], now: int) -> list[IngestResult]:
+def record_for_accounts(db, groups: list[tuple[dict, list[EzItem]]], now: int, *,
+                        limits: Limits = DEFAULT_LIMITS) -> list[IngestResult]:
     """The listeners' flush: items for accounts already identified (by --account or by metrics
-    token), validated as bulk EZ items are, committed for every account in one transaction."""
-    batch = RollupBatch()
-    results = []
+    token), validated as bulk EZ items are, committed for every account in one transaction. An
+    account whose items are refused (its stat limit, sums out of range) never costs the others theirs."""
+    results, batches = [], []
     for account, items in groups:
         result = IngestResult()
-        parsed = _parse_items(items, now, result, bulk=True)
+        batch = RollupBatch()
+        parsed = _parse_items(items, now, result, bulk=True, limits=limits)
         if parsed:
             try:
-                _add_to_batch(db, account, parsed, now, batch, result)
+                _add_to_batch(db, account, parsed, now, batch, result, bulk=True, limits=limits)
             except Unavailable:
                 raise
-            except EyrieError as exc:  # this account refuses (a limit, say): the others still land
-                done = {r["index"] for r in result.rejected}
-                result.rejected += [{"index": i, "msg": exc.msg} for i in range(len(items)) if i not in done]
+            except EyrieError as exc:
+                _refuse_all(result, items, exc.msg)
+                batch = RollupBatch()
         results.append(result)
-    db.writer.write(batch)
+        batches.append(batch)
+    combined = RollupBatch()
+    for batch in batches:
+        combined.merge(batch)  # copies: each account's rows stay intact for a write on its own
+    try:
+        db.writer.write(combined)
+    except Invalid:  # nothing was committed: write account by account, refusing only the one at fault
+        for batch, result, (_, items) in zip(batches, results, groups, strict=True):
+            try:
+                db.writer.write(batch)
+            except Invalid as exc:
+                _refuse_all(result, items, exc.msg)
     return results
 
 
-def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = False) -> None:
+def _refuse_all(result: IngestResult, items: list, msg: str) -> None:
+    done = {r["index"] for r in result.rejected}
+    for i in range(len(items)):
+        if i not in done:
+            result.reject(i, msg)
+    result.accepted = 0
+    result.created = []
+
+
+def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = False,
+                   limits: Limits = DEFAULT_LIMITS) -> None:
     """Classic API: the stat must exist and belong to the account holding ukey."""
     if not ukey or not key or not isinstance(ukey, str) or not isinstance(key, str):
         raise Forbidden(INVALID_KEYS)
@@ -169,7 +221,7 @@ def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = 
         value = 1.0
     else:
         value = parse_number(number, "count" if default_count else "value")
-    ts = parse_time(t, now)
+    ts = parse_time(t, now, limits)
     stat = db.read(lambda tx: sq.classic_stat(tx, key))
     if stat is None or not hmac.compare_digest(stat["ukey"], ukey):
         raise Forbidden(INVALID_KEYS)

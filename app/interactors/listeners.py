@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from app import keys
 from app.errors import NotFound
+from app.ingest_rules import DEFAULT_LIMITS, Limits
 from app.interactors.ingest import EzItem, record_for_accounts
 from app.listeners.routing import split_token
 from app.storage import accounts as aq
@@ -39,13 +40,15 @@ def listener_account(db, email: str) -> dict:
 class FlushReport:
     stored: int = 0  # data points committed
     unknown_token: int = 0  # metrics dropped: no account has that prefix token (or no token)
-    rejected: list[str] = field(default_factory=list)  # "name: reason", as the ingest rules said
+    rejected: int = 0  # refused by the ingest rules
+    reasons: list[str] = field(default_factory=list)  # the first few, "name: reason"
 
     def as_dict(self) -> dict:
-        return {"stored": self.stored, "unknown_token": self.unknown_token, "rejected": len(self.rejected)}
+        return {"stored": self.stored, "unknown_token": self.unknown_token, "rejected": self.rejected}
 
 
-def store_flush(db, metrics: list[tuple[str, str, float, int]], now: int, account: dict | None = None) -> FlushReport:
+def store_flush(db, metrics: list[tuple[str, str, float, int]], now: int, account: dict | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> FlushReport:
     """metrics: (name, "counter"|"value", number, unix seconds). With `account`, every metric is
     that account's; without, the name's first part is an account's metrics token."""
     report = FlushReport()
@@ -73,8 +76,9 @@ def store_flush(db, metrics: list[tuple[str, str, float, int]], now: int, accoun
         ez = [EzItem(name, count=number, t=t) if kind == "counter" else EzItem(name, value=number, t=t)
               for name, kind, number, t in items]
         ez_groups.append((acct, ez))
-    results = record_for_accounts(db, ez_groups, now)
+    results = record_for_accounts(db, ez_groups, now, limits=limits)
     for (_, ez), result in zip(ez_groups, results, strict=True):
         report.stored += result.accepted
-        report.rejected += [f"{ez[r['index']].stat}: {r['msg']}" for r in result.rejected]
+        report.rejected += result.rejected_count
+        report.reasons += [f"{str(ez[r['index']].stat)[:80]}: {r['msg']}" for r in result.rejected[:5]]
     return report

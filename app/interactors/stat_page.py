@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from app import keys
@@ -49,7 +50,10 @@ def _live(tx, account_id: int, stat_id: int, *, with_last: bool = False) -> dict
 def _change(current, previous) -> float | None:
     if current is None or previous is None or previous == 0:
         return None
-    return (float(current) - float(previous)) / abs(float(previous)) * 100
+    # Each side divided first: 1.7e308 - -1.7e308 is no float. A change too large to be one is no change shown.
+    c, p = float(current), float(previous)
+    pct = (c / abs(p) - p / abs(p)) * 100
+    return pct if math.isfinite(pct) else None
 
 
 def stat_view(db, account_id: int, stat_id: int, code: str | None, compare: bool, now: int, tz: str, *,

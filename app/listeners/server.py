@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from app.errors import EyrieError
+from app.ingest_rules import DEFAULT_LIMITS
 from app.interactors.listeners import store_flush
 from app.listeners import plaintext, statsd
 from app.listeners.routing import split_token
@@ -89,8 +90,9 @@ def _udp_socket(host: str, port: int) -> socket.socket:
 class Listener:
     def __init__(self, db, *, statsd_addr=None, graphite_addr=None, account: dict | None = None,
                  flush_interval: float = 10.0, counter_patterns=plaintext.DEFAULT_COUNTER_PATTERNS,
-                 clock=time.time):
+                 clock=time.time, limits=DEFAULT_LIMITS):
         self.db = db
+        self.limits = limits
         self.statsd_addr = statsd_addr
         self.graphite_addr = graphite_addr
         self.account = account
@@ -254,7 +256,8 @@ class Listener:
             now = int(self.clock())
             loop = asyncio.get_running_loop()
             try:
-                report = await loop.run_in_executor(None, store_flush, self.db, metrics, now, self.account)
+                report = await loop.run_in_executor(None, store_flush, self.db, metrics, now, self.account,
+                                                    self.limits)
             except EyrieError as exc:  # the database is down: keep the flush for the next one
                 log.warning("flush of %d metrics failed (%s); retrying with the next flush", len(metrics), exc.msg)
                 over = max(0, len(metrics) - MAX_PENDING)
@@ -269,8 +272,8 @@ class Listener:
             c.flushes += 1
             c.stored += report.stored
             c.unknown_token += report.unknown_token
-            c.rejected += len(report.rejected)
-            for r in report.rejected[:3]:
+            c.rejected += report.rejected
+            for r in report.reasons[:3]:
                 c.note(f"rejected {r}")
             log.info("flush: %d stored, %d unknown token, %d rejected, %d malformed so far", report.stored,
-                     report.unknown_token, len(report.rejected), c.malformed)
+                     report.unknown_token, report.rejected, c.malformed)

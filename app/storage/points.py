@@ -48,6 +48,22 @@ def read_rollups(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[t
     return [(r["ts"], r["total"], r["n"], r["lo"], r["hi"]) for r in rows]
 
 
+def read_rollup_groups(tx: Tx, stat_id: int, res: int, start: int, end: int, origin: int, width: int) -> list[tuple]:
+    """Rows with start <= ts < end summed per fixed-width group k = (ts - origin) // width (origin <= start),
+    oldest first: (k, total, scaled, n, lo, hi, biggest, rows) with scaled = the sum of total * 2**-64
+    and biggest = the largest |total|. The caller reads `scaled` where total may have left the float
+    range (MariaDB's SUM then answers 0 without an error)."""
+    div = "/" if tx.dialect == "sqlite" else "DIV"   # integer division of integers in both
+    rows = tx.all(
+        f"SELECT (ts - ?) {div} ? AS k, SUM(total) AS total, SUM(total * ?) AS scaled, SUM(n) AS n,"
+        " MIN(lo) AS lo, MAX(hi) AS hi, MAX(ABS(total)) AS biggest, COUNT(*) AS cnt FROM rollups"
+        " WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ? GROUP BY k ORDER BY k",
+        (origin, width, 2.0 ** -64, stat_id, res, start, end),
+    )
+    return [(int(r["k"]), r["total"], r["scaled"], int(r["n"]), r["lo"], r["hi"], r["biggest"], int(r["cnt"]))
+            for r in rows]
+
+
 def last_bucket(tx: Tx, stat_id: int, res: int) -> int | None:
     return tx.scalar("SELECT MAX(ts) FROM rollups WHERE stat_id = ? AND res = ?", (stat_id, res))
 

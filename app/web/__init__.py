@@ -16,6 +16,8 @@ from app.errors import EyrieError
 from app.interactors import health
 from app.storage.db import Database
 from app.web import filters
+from app.web.headers import apply_headers
+from app.web.sessions import PublicAwareSessionInterface
 
 log = logging.getLogger("eyrie.web")
 HTMX = "htmx-2.0.11.min.js"
@@ -50,6 +52,7 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
     app.extensions["eyrie.config"] = config
     app.extensions["eyrie.clock"] = clock
 
+    app.session_interface = PublicAwareSessionInterface()
     csrf = CSRFProtect(app)
     for module in _blueprint_modules():
         app.register_blueprint(module.bp)
@@ -58,6 +61,7 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
     from app.web.ratelimit import apply_limits
 
     apply_limits(app)
+    apply_headers(app, https=config.base_url.startswith("https://"))
 
     @app.context_processor
     def chrome():

@@ -46,7 +46,7 @@ def create(stat_id: int):
     form = {k: request.form.get(k) for k in FORM_FIELDS}
     form["email"] = "on" if request.form.get("email") else "off"
     try:
-        al.create_alert(db(), g.account["id"], stat_id, form, now())
+        al.create_alert(db(), g.account["id"], stat_id, form, now(), allow_private=config().webhook_allow_private)
     except EyrieError as exc:
         if exc.status == 404:
             raise

@@ -16,6 +16,8 @@ def number(value, digits: int = 3) -> str:
     if math.isnan(v) or math.isinf(v):
         return "–"
     a = abs(v)
+    if a >= 1e15:   # past T: 1.7e+308, not a 296-digit number of T
+        return f"{v:.{digits}g}"
     # Thousands get a "k" only from 10,000 up: 1234 reads better than 1.23k.
     for limit, divisor, suffix in ((1e12, 1e12, "T"), (1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
         if a >= limit:
