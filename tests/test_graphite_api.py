@@ -151,3 +151,9 @@ def test_trashed_stats_are_not_read(web, db, data):
         assert "web.a.hits" not in [s["target"] for s in r.get_json()]
     r = g(web, data.access_token, "/metrics/find", query="web.*")
     assert [n["id"] for n in r.get_json()] == ["web.b"]
+
+
+def test_find_needs_a_query(web, data):
+    r = g(web, data.access_token, "/metrics/find")
+    assert r.status_code == 400 and r.get_json()["msg"] == "query is required"
+    assert g(web, "bad-token", "/metrics/find").status_code == 404

@@ -39,15 +39,15 @@ def function_definitions() -> dict:
 
 def find(db, token: str, query: str, *, completer: bool = False) -> list[tuple[str, bool]]:
     query = (query or "").strip()
-    if not query:
-        raise Invalid("query is required")
     if completer:
         query = query.replace("..", "*.")
         if not query.endswith("*"):
             query += "*"
 
     def tx_fn(tx):
-        account = _account(tx, token)
+        account = _account(tx, token)  # a bad token is a 404 whatever else is wrong
+        if not query:
+            raise Invalid("query is required")
         return list(_stats(tx, account["id"]))
 
     return paths.find_nodes(db.read(tx_fn), query)[:MAX_FIND]
