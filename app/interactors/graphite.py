@@ -53,6 +53,16 @@ def find(db, token: str, query: str, *, completer: bool = False) -> list[tuple[s
     return paths.find_nodes(db.read(tx_fn), query)[:MAX_FIND]
 
 
+def expand(db, token: str, queries: list[str], *, leaves_only: bool = False) -> list[str]:
+    """The paths the queries match, sorted, once each."""
+    if not queries:
+        raise Invalid("query is required")
+    found = set()
+    for query in queries[:MAX_TARGETS]:
+        found |= {p for p, leaf in find(db, token, query) if leaf or not leaves_only}
+    return sorted(found)[:MAX_FIND]
+
+
 def parse_window(raw_from, raw_until, now: int, tz: str = "UTC") -> tuple[int, int]:
     try:
         start = parse_time(raw_from, now, now - 86400, tz)
