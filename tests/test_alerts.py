@@ -225,6 +225,13 @@ def test_the_alerts_page_lists_state_last_value_delivery_errors_and_history(sign
     problem = html.split("webhook retrying after 1 attempt")[1][:400]
     assert "could not deliver: connection failed" in problem
     assert not any(raw in html for raw in ("refused", "Errno", "ConnectionError", "HTTPConnectionPool", "port=9"))
+    data = signed_in.get("/alerts", headers={"Accept": "application/json"}).get_json()
+    assert data["alerts"][0]["problem"]["last_error"] == "could not deliver: connection failed"
+    # A raw error kept by an older version is shown generic too.
+    db.run(lambda tx: tx.execute("UPDATE notifications SET last_error = ?",
+                                 ("ConnectionError: HTTPConnectionPool(host='10.0.0.7', port=6379): refused",)))
+    html = signed_in.get("/alerts").get_data(as_text=True)
+    assert "could not deliver: connection failed" in html and "6379" not in html and "10.0.0.7" not in html
     assert "jobs failed" in html.split("History")[1]
 
 

@@ -117,6 +117,9 @@ def alert_marks(db, account_id: int, stat_id: int, start: int, end: int) -> list
 
 def _view(alert: dict, problem: dict | None = None) -> dict:
     rule = rule_of(alert)
+    if problem and problem["channel"] == "webhook" and not problem["last_error"].startswith("could not deliver"):
+        # Kept before errors were generic: never show what answered where (app/webhooks.py).
+        problem = {**problem, "last_error": webhooks.CONNECTION_FAILED}
     return {**alert, "description": rule.describe(alert["stat_kind"]), "problem": problem,
             "email": bool(alert["email"])}
 
