@@ -67,6 +67,11 @@ class EzItem:
     t: object = None
 
 
+# What a bulk entry that is not a JSON object becomes (one shared instance, refused by identity).
+NOT_AN_OBJECT = EzItem(stat=None)
+NOT_AN_OBJECT_MSG = "an item must be an object with stat and count or value"
+
+
 @dataclass
 class IngestResult:
     accepted: int = 0
@@ -106,6 +111,9 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
     parsed = []  # (index, names, kind, number, t)
     result = IngestResult()
     for index, item in enumerate(items):
+        if item is NOT_AN_OBJECT:  # no exception per item: refusing a bad body costs little per byte
+            result.reject(index, NOT_AN_OBJECT_MSG)
+            continue
         try:
             if item.stat is None or item.stat == "":
                 raise Invalid("missing stat")
