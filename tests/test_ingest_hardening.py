@@ -290,6 +290,14 @@ def test_new_stats_beyond_the_accounts_limit_are_refused_per_item(limited, db, a
     assert limited.get(f"/ez?ezkey={other_account.ezkey}&stat=s9&count=1").status_code == 200
 
 
+def test_the_rejected_list_keeps_the_first_100_in_index_order_with_the_limit_ones(limited, db, account):
+    data = ([{"stat": f"s{i}", "count": 1} for i in range(5)] + [{"stat": "x", "count": "bad"}] * 200)
+    doc = _bulk(limited, json.dumps({"ezkey": account.ezkey, "data": data}).encode()).get_json()
+    assert doc["multiple"] == 3 and doc["rejected_count"] == 202
+    assert [r["index"] for r in doc["rejected"]] == list(range(3, 103))
+    assert doc["rejected"][:2] == [{"index": 3, "msg": LIMIT_MSG}, {"index": 4, "msg": LIMIT_MSG}]
+
+
 def test_trashed_stats_count_towards_the_limit_until_purged(limited, db, account):
     from app.interactors.stats import purge_trash, trash_stats
 

@@ -143,13 +143,15 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
         if len(found) < len(missing):  # the stat limit: items naming a stat it left uncreated are refused
             if not bulk:
                 raise Forbidden(stat_limit_msg(limits))
-            kept = []
+            kept, over = [], []
             for entry in parsed:
                 if all(name in stats for name in entry[1]):
                     kept.append(entry)
                 else:
-                    result.reject(entry[0], stat_limit_msg(limits))
-            result.rejected.sort(key=lambda r: r["index"])
+                    over.append({"index": entry[0], "msg": stat_limit_msg(limits)})
+            # Both lists are in index order, and any parse refusal left out lies after the ones kept.
+            result.rejected = sorted(result.rejected + over, key=lambda r: r["index"])[:MAX_REJECTED_SHOWN]
+            result.rejected_count += len(over)
             parsed = kept
     tz = account["timezone"]
     batch = RollupBatch()
