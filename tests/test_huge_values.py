@@ -17,7 +17,6 @@ from app.rollups import DAY
 from app.series import MAX_FLOAT, Bucket, bucketize, summarize
 from tests.conftest import NOW
 from tests.stored import store_stat
-from tests.web_helpers import csrf_token
 
 BIG = 1.7e308
 CODES = ("1h", "1d", "1w", "1M", "3M", "1y", "all")
