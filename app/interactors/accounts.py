@@ -162,7 +162,11 @@ def settings_view(db, account_id: int) -> dict:
             "tokens": q.tokens(tx, account_id),
         }
 
-    return db.read(tx_fn)
+    from app.interactors.listeners import metrics_token
+
+    view = db.read(tx_fn)
+    view["metrics_token"] = metrics_token(db, account_id)  # made on first view
+    return view
 
 
 def add_ezkey(db, account_id: int, ezkey: str, now: int) -> None:

@@ -6,7 +6,7 @@ import hmac
 import weakref
 from dataclasses import dataclass, field
 
-from app.errors import EyrieError, Forbidden, Invalid
+from app.errors import EyrieError, Forbidden, Invalid, Unavailable
 from app.ingest_rules import DEFAULT_LIMITS, Limits, expand_names, is_text, kind_and_number, parse_number, parse_time
 from app.interactors.stats import ensure_stats
 from app.rollups import RollupBatch
@@ -97,19 +97,10 @@ def _check_ez_account(account: dict | None) -> None:
         raise Forbidden("the EZ API is turned off for this account")
 
 
-def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
-              limits: Limits = DEFAULT_LIMITS) -> IngestResult:
-    """Validate every item, create unknown stats, then commit all points in one transaction.
-
-    A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
-    bad items are listed as rejected and the good ones are stored.
-    """
-    if not isinstance(ezkey, str) or not ezkey.strip():
-        raise Invalid("missing ezkey")
-    if not is_text(ezkey):
-        raise Invalid("ezkey is not valid text (a lone UTF-16 surrogate)")
-    parsed = []  # (index, names, kind, number, t)
-    result = IngestResult()
+def _parse_items(items: list[EzItem], now: int, result: IngestResult, *, bulk: bool,
+                 limits: Limits) -> list[tuple]:
+    """(index, names, kind, number, t) per valid item; in bulk, bad items are rejected in result."""
+    parsed = []
     for index, item in enumerate(items):
         if item is NOT_AN_OBJECT:  # no exception per item: refusing a bad body costs little per byte
             result.reject(index, NOT_AN_OBJECT_MSG)
@@ -126,14 +117,17 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
             result.reject(index, exc.msg)
             continue
         parsed.append((index, names, kind, number, t))
+    return parsed
+
+
+def _add_to_batch(db, account: dict, parsed: list[tuple], now: int, batch: RollupBatch, result: IngestResult, *,
+                  bulk: bool, limits: Limits) -> None:
+    """Find or create the stats `parsed` names in the account (within the stat limit) and add its
+    points to `batch`."""
     wanted: dict[str, str] = {}
     for _, names, kind, _, _ in parsed:
         for name in names:
             wanted.setdefault(name, kind)  # a stat's kind is fixed by its first datum
-    account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey.strip()))
-    _check_ez_account(account)
-    if not parsed:
-        return result
     stats = _stat_cache(db).lookup(account, wanted)
     missing = {n: k for n, k in wanted.items() if n not in stats}
     if missing:
@@ -154,14 +148,77 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
             result.rejected_count += len(over)
             parsed = kept
     tz = account["timezone"]
-    batch = RollupBatch()
     for _, names, _, number, t in parsed:
         for name in names:
             batch.add(stats[name]["id"], t, number, tz)
-    db.writer.write(batch)
     result.accepted = len(parsed)
     result.created = [s for s in stats.values() if s.get("new")]
+
+
+def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
+              limits: Limits = DEFAULT_LIMITS) -> IngestResult:
+    """Validate every item, create unknown stats, then commit all points in one transaction.
+
+    A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
+    bad items are listed as rejected and the good ones are stored.
+    """
+    if not isinstance(ezkey, str) or not ezkey.strip():
+        raise Invalid("missing ezkey")
+    if not is_text(ezkey):
+        raise Invalid("ezkey is not valid text (a lone UTF-16 surrogate)")
+    result = IngestResult()
+    parsed = _parse_items(items, now, result, bulk=bulk, limits=limits)
+    account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey.strip()))
+    _check_ez_account(account)
+    if not parsed:
+        return result
+    batch = RollupBatch()
+    _add_to_batch(db, account, parsed, now, batch, result, bulk=bulk, limits=limits)
+    db.writer.write(batch)
     return result
+
+
+def record_for_accounts(db, groups: list[tuple[dict, list[EzItem]]], now: int, *,
+                        limits: Limits = DEFAULT_LIMITS) -> list[IngestResult]:
+    """The listeners' flush: items for accounts already identified (by --account or by metrics
+    token), validated as bulk EZ items are, committed for every account in one transaction. An
+    account whose items are refused (its stat limit, sums out of range) never costs the others theirs."""
+    results, batches = [], []
+    for account, items in groups:
+        result = IngestResult()
+        batch = RollupBatch()
+        parsed = _parse_items(items, now, result, bulk=True, limits=limits)
+        if parsed:
+            try:
+                _add_to_batch(db, account, parsed, now, batch, result, bulk=True, limits=limits)
+            except Unavailable:
+                raise
+            except EyrieError as exc:
+                _refuse_all(result, items, exc.msg)
+                batch = RollupBatch()
+        results.append(result)
+        batches.append(batch)
+    combined = RollupBatch()
+    for batch in batches:
+        combined.merge(batch)  # copies: each account's rows stay intact for a write on its own
+    try:
+        db.writer.write(combined)
+    except Invalid:  # nothing was committed: write account by account, refusing only the one at fault
+        for batch, result, (_, items) in zip(batches, results, groups, strict=True):
+            try:
+                db.writer.write(batch)
+            except Invalid as exc:
+                _refuse_all(result, items, exc.msg)
+    return results
+
+
+def _refuse_all(result: IngestResult, items: list, msg: str) -> None:
+    done = {r["index"] for r in result.rejected}
+    for i in range(len(items)):
+        if i not in done:
+            result.reject(i, msg)
+    result.accepted = 0
+    result.created = []
 
 
 def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = False,

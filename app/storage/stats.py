@@ -131,3 +131,10 @@ def classic_stat(tx: Tx, classic_key: str) -> dict | None:
     return tx.one(
         "SELECT s.id, s.kind, a.ukey, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
         " WHERE s.classic_key = ?", (classic_key,))
+
+
+def live_stat_index(tx: Tx, account_id: int) -> dict[str, dict]:
+    """name -> {id, name, kind} of the account's live stats, without last-data lookups (the Graphite
+    API matches wildcards against every name)."""
+    return {r["name"]: r for r in tx.all(
+        "SELECT id, name, kind FROM stats WHERE account_id = ? AND deleted_at IS NULL", (account_id,))}

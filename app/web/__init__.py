@@ -98,7 +98,7 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
 
 # Each area of the web app is one module with one blueprint `bp`.
 BLUEPRINTS = ("accounts", "stats", "stat_page", "analysis", "docs", "dashboards", "alerts", "reports", "embeds",
-              "alerts_api", "export_api")
+              "alerts_api", "export_api", "graphite_api")
 
 
 def _blueprint_modules():

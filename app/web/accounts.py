@@ -148,6 +148,14 @@ def rotate_ukey():
     return _settings_action(lambda: acc.rotate_ukey(db(), g.account["id"]) and None)
 
 
+@bp.post("/settings/metrics-token")
+@login_required
+def rotate_metrics_token():
+    from app.interactors.listeners import rotate_metrics_token
+
+    return _settings_action(lambda: rotate_metrics_token(db(), g.account["id"]) and None)
+
+
 @bp.post("/settings/preferences")
 @login_required
 def preferences():
