@@ -47,6 +47,11 @@ class Config:
     retention: Retention = field(default_factory=Retention)
     dev: bool = False
     testing: bool = False
+    # Replicas the web role reads from (EYRIE_DATABASE_READ_URL, comma-separated); empty = primary only.
+    database_read_urls: tuple[str, ...] = ()
+    # Proxies in front of Eyrie whose X-Forwarded-For/-Proto/-Host are believed (EYRIE_PROXY_HOPS);
+    # 0 = none: the headers are ignored, since any client could send them.
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -61,6 +66,9 @@ class Config:
             mail_from=env.get("EYRIE_MAIL_FROM", "eyrie@localhost"),
             verbose_replies=_bool(env.get("EYRIE_VERBOSE_REPLIES")),
             ingest_rate_limit=_int(env.get("EYRIE_INGEST_RATE_LIMIT"), 0),
+            database_read_urls=tuple(u.strip() for u in (env.get("EYRIE_DATABASE_READ_URL") or "").split(",")
+                                     if u.strip()),
+            proxy_hops=max(0, _int(env.get("EYRIE_PROXY_HOPS"), 0)),
             retention=Retention(
                 minute_days=_int(env.get("EYRIE_RETAIN_MINUTE_DAYS"), 31),
                 hour_days=_int(env.get("EYRIE_RETAIN_HOUR_DAYS"), 800),

@@ -25,6 +25,10 @@ class Router:
 def create_app(role: str, config: Config | None = None, db: Database | None = None):
     config = config or Config.from_env()
     db = db or Database(config.database_url)
+    return behind_proxies(_create(role, config, db), config.proxy_hops)
+
+
+def _create(role: str, config: Config, db: Database):
     if role == "ingest":
         from app.ingest import create_ingest_app
 
@@ -32,9 +36,23 @@ def create_app(role: str, config: Config | None = None, db: Database | None = No
     from app.web import create_web_app
 
     if role == "web":
-        return create_web_app(config, db)
+        # Only the web role reads on replicas; ingest and the worker's claims stay on the primary.
+        from app.storage.replicas import routed
+
+        return create_web_app(config, routed(db, config.database_read_urls))
     if role == "all":
         from app.ingest import create_ingest_app
 
         return Router(create_web_app(config, db), create_ingest_app(config, db))
     raise ValueError(f"unknown role {role!r}: use ingest, web or all")
+
+
+def behind_proxies(app, hops: int):
+    """Believe X-Forwarded-For/-Proto/-Host from `hops` proxies (nginx = 1), and only then: without
+    EYRIE_PROXY_HOPS any client could claim another address or https. The proxies must be the only
+    way in (waitress listens on loopback or a private address)."""
+    if hops <= 0:
+        return app
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops)

@@ -50,6 +50,10 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
     app.extensions["eyrie.config"] = config
     app.extensions["eyrie.clock"] = clock
 
+    if hasattr(db, "replicas"):  # reads on replicas: keep each user's own writes visible to them
+        from app.web import freshness
+
+        freshness.install(app)
     csrf = CSRFProtect(app)
     for module in _blueprint_modules():
         app.register_blueprint(module.bp)
