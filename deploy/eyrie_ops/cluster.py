@@ -103,9 +103,9 @@ def _install_db(d: Path) -> None:
             raise ClusterError(f"mariadb-install-db failed, see {d / 'install.log'}")
 
 
-def sql(sock: str, statement: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([_which("mariadb"), "--no-defaults", f"--socket={sock}", "-uroot", "-N", "-B",
-                           "-e", statement], capture_output=True, text=True)
+def sql(sock: str, statement: str, check: bool = True, names: bool = False) -> subprocess.CompletedProcess:
+    done = subprocess.run([_which("mariadb"), "--no-defaults", f"--socket={sock}", "-uroot", "-B",
+                           *([] if names else ["-N"]), "-e", statement], capture_output=True, text=True)
     if check and done.returncode != 0:
         raise ClusterError(f"SQL failed: {statement[:80]}: {done.stderr.strip()}")
     return done
@@ -185,7 +185,8 @@ class Cluster:
         (ngx / "eyrie.conf").write_text(render.nginx(
             listen=f"127.0.0.1:{nginx_port}", ingest_servers=[f"127.0.0.1:{p}" for p in ingest_ports],
             web_servers=[f"127.0.0.1:{p}" for p in web_ports], root=ROOT, cache_dir=ngx / "cache"))
-        (ngx / "nginx.conf").write_text(render.nginx_main(prefix=ngx, include=ngx / "eyrie.conf"))
+        (ngx / "nginx.conf").write_text(render.nginx_main(
+            prefix=ngx, include=ngx / "eyrie.conf", user="root" if os.geteuid() == 0 else ""))
         test = subprocess.run([_which("nginx"), "-t", "-q", "-p", str(ngx), "-c", str(ngx / "nginx.conf"),
                                "-e", str(ngx / "error.log")], capture_output=True, text=True)
         if test.returncode != 0:

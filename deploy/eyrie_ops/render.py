@@ -22,10 +22,10 @@ def nginx(*, listen: str, ingest_servers: list[str], web_servers: list[str], roo
         cache_dir=str(cache_dir), server_name=server_name, max_body=max_body)
 
 
-def nginx_main(*, prefix: str | Path, include: str | Path, workers: int = 1) -> str:
+def nginx_main(*, prefix: str | Path, include: str | Path, workers: int = 1, user: str = "") -> str:
     """A whole nginx.conf for an nginx of our own (the local cluster), run in the foreground."""
     return _env.get_template("nginx/standalone.conf").render(prefix=str(prefix), include=str(include),
-                                                             workers=workers)
+                                                             workers=workers, user=user)
 
 
 def supervisor_env(env: Mapping[str, str]) -> str:
