@@ -45,6 +45,9 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
         "partials": FileSystemLoader(str(ROOT / "partials")),
     })
     filters.register(app)
+    from app.web import static_manifest
+
+    static_manifest.install(app, ROOT / "static")
     db = db or Database(config.database_url)
     app.extensions["eyrie.db"] = db
     app.extensions["eyrie.config"] = config
