@@ -197,3 +197,24 @@ def test_roles_parse_counts_and_reject_unknown_ones():
     assert act.parse_roles("ingest:3\nworker:1 # comment") == {"ingest": 3, "worker": 1}
     with pytest.raises(SystemExit):
         act.parse_roles("ingest,render")
+
+
+def test_forwarded_headers_are_believed_only_with_eyrie_proxy_hops():
+    from werkzeug.test import Client
+
+    from app.config import Config
+    from app.wsgi import behind_proxies
+
+    def echo(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [f"{environ['REMOTE_ADDR']} {environ['wsgi.url_scheme']} {environ['HTTP_HOST']}".encode()]
+
+    forged = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7", "X-Forwarded-Proto": "https",
+              "X-Forwarded-Host": "stats.example.com"}
+    assert Config.from_env(env={}).proxy_hops == 0
+    plain = Client(behind_proxies(echo, Config.from_env(env={}).proxy_hops))
+    assert plain.get("/", headers=forged, environ_base={"REMOTE_ADDR": "127.0.0.1"}).text == "127.0.0.1 http localhost"
+    one = Client(behind_proxies(echo, Config.from_env(env={"EYRIE_PROXY_HOPS": "1"}).proxy_hops))
+    # One hop: only the address nginx appended (the last) counts; a client's own claim does not.
+    assert one.get("/", headers=forged, environ_base={"REMOTE_ADDR": "127.0.0.1"}).text == \
+        "198.51.100.7 https stats.example.com"
