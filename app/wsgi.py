@@ -23,9 +23,16 @@ class Router:
 
 
 def create_app(role: str, config: Config | None = None, db: Database | None = None):
+    from app.monitoring.monitor import install
+
     config = config or Config.from_env()
     db = db or Database(config.database_url)
-    return behind_proxies(_create(role, config, db), config.proxy_hops)
+    if role == "web":
+        # Only the web role reads on replicas; ingest and the worker's claims stay on the primary.
+        from app.storage.replicas import routed
+
+        db = routed(db, config.database_read_urls)
+    return behind_proxies(install(_create(role, config, db), role, config, db), config.proxy_hops)
 
 
 def _create(role: str, config: Config, db: Database):
@@ -36,10 +43,7 @@ def _create(role: str, config: Config, db: Database):
     from app.web import create_web_app
 
     if role == "web":
-        # Only the web role reads on replicas; ingest and the worker's claims stay on the primary.
-        from app.storage.replicas import routed
-
-        return create_web_app(config, routed(db, config.database_read_urls))
+        return create_web_app(config, db)
     if role == "all":
         from app.ingest import create_ingest_app
 

@@ -8,6 +8,7 @@ import time
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app import monitoring
 from app.config import Config
 from app.errors import EyrieError, Invalid
 from app.ingest import parsing
@@ -45,12 +46,14 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
         if request.method == "POST" and parsing.is_json(request):
             ezkey, items = parsing.bulk(request)
             result = record_ez(db, ezkey, items, now, bulk=True)
+            monitoring.count("points", result.accepted)
             extra = {"rejected": result.rejected} if result.rejected else {}
             if result.accepted == 0 and result.rejected:
                 return reply(400, "no valid items", multiple=0, **extra)
             return reply(200, "ok", multiple=result.accepted, **extra)
         p = g.params
         record_ez(db, parsing.ezkey_of(p), [parsing.single_item(p)], now)
+        monitoring.count("points")
         return ok(p)
 
     @app.route("/c", methods=["GET", "POST"])
@@ -59,6 +62,7 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
         # Old Ruby wrappers sent the classic count as `value=`: accept it.
         number = p.get("count") if p.get("count") not in (None, "") else p.get("value")
         record_classic(db, p.get("ukey"), p.get("key"), number, p.get("t"), int(clock()), default_count=True)
+        monitoring.count("points")
         return ok(p)
 
     @app.route("/v", methods=["GET", "POST"])
@@ -67,6 +71,7 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
         if p.get("value") in (None, ""):
             raise Invalid("missing value")
         record_classic(db, p.get("ukey"), p.get("key"), p.get("value"), p.get("t"), int(clock()))
+        monitoring.count("points")
         return ok(p)
 
     @app.route("/healthz")
