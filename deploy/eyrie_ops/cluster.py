@@ -161,6 +161,11 @@ class Cluster:
         for sub in ("logs", "nginx/tmp", "nginx/cache", "var", "db"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         nginx_port, primary_port, replica_port, *app_ports = free_ports(3 + ingest + web)
+        saved = self.dir / "db" / "ports.json"
+        if saved.exists():
+            # The replica's master.info names the primary's port: a DIR brought up again keeps it.
+            primary_port, replica_port = json.loads(saved.read_text())
+        saved.write_text(json.dumps([primary_port, replica_port]))
         if port:
             nginx_port = port
         ingest_ports, web_ports = app_ports[:ingest], app_ports[ingest:]
