@@ -56,6 +56,14 @@ class Config:
     retention: Retention = field(default_factory=Retention)
     dev: bool = False
     testing: bool = False
+    # Replicas the web role reads from (EYRIE_DATABASE_READ_URL, comma-separated); empty = primary only.
+    database_read_urls: tuple[str, ...] = ()
+    # Proxies in front of Eyrie whose X-Forwarded-For/-Proto/-Host are believed (EYRIE_PROXY_HOPS);
+    # 0 = none: the headers are ignored, since any client could send them.
+    proxy_hops: int = 0
+    # EYRIE_SELF_MONITOR=EMAIL: every process records its own figures as stats of that account.
+    self_monitor: str = ""
+    self_monitor_every: int = 30
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -73,6 +81,11 @@ class Config:
             max_stats=max(0, _int(env.get("EYRIE_MAX_STATS"), 10_000)),
             ingest_rate_limit=_int(env.get("EYRIE_INGEST_RATE_LIMIT"), 0),
             webhook_allow_private=_bool(env.get("EYRIE_WEBHOOK_ALLOW_PRIVATE")),
+            database_read_urls=tuple(u.strip() for u in (env.get("EYRIE_DATABASE_READ_URL") or "").split(",")
+                                     if u.strip()),
+            proxy_hops=max(0, _int(env.get("EYRIE_PROXY_HOPS"), 0)),
+            self_monitor=(env.get("EYRIE_SELF_MONITOR") or "").strip(),
+            self_monitor_every=_int(env.get("EYRIE_SELF_MONITOR_EVERY"), 30),
             retention=Retention(
                 minute_days=_int(env.get("EYRIE_RETAIN_MINUTE_DAYS"), 31),
                 hour_days=_int(env.get("EYRIE_RETAIN_HOUR_DAYS"), 800),

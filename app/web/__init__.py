@@ -47,12 +47,19 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
         "partials": FileSystemLoader(str(ROOT / "partials")),
     })
     filters.register(app)
+    from app.web import static_manifest
+
+    static_manifest.install(app, ROOT / "static")
     db = db or Database(config.database_url)
     app.extensions["eyrie.db"] = db
     app.extensions["eyrie.config"] = config
     app.extensions["eyrie.clock"] = clock
 
     app.session_interface = PublicAwareSessionInterface()
+    if hasattr(db, "replicas"):  # reads on replicas: keep each user's own writes visible to them
+        from app.web import freshness
+
+        freshness.install(app)
     csrf = CSRFProtect(app)
     for module in _blueprint_modules():
         app.register_blueprint(module.bp)
