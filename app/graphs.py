@@ -16,6 +16,8 @@ import pygal
 from pygal.etree import etree
 from pygal.style import Style
 
+from app import numbers
+
 PALETTE = ("#3b82f6", "#f97316", "#22c55e", "#a855f7", "#ef4444", "#14b8a6", "#ec4899", "#eab308")
 # One shade lighter, so lines and bars still pop on the dark background.
 DARK_PALETTE = ("#60a5fa", "#fb923c", "#4ade80", "#c084fc", "#f87171", "#2dd4bf", "#f472b6", "#facc15")
@@ -27,7 +29,6 @@ THEMES = {
     "dark": {"bg": "#111827", "mute": "#111827", "text": "#9ca3af", "strong": "#e5e7eb",
              "grid": "#1f2937", "axis": "#374151", "compare": "#d1d5db"},
 }
-CURRENCY = {"$", "€", "£", "¥"}   # written before the number: $1.2k
 MAX_POINTS = 2000                 # above this, average groups so render time stays bounded
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 DAYS = "Mon Tue Wed Thu Fri Sat Sun".split()
@@ -64,19 +65,8 @@ def _prepare(s: Series, step: int) -> tuple[list[tuple[int, float | None]], int]
 
 
 def fmt_number(v: float, unit: str = "") -> str:
-    """1.2k, 3.4M, 0.25 -- compact labels for axes."""
-    a, suffix = abs(v), ""
-    for div, suf in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= div:
-            v, suffix = v / div, suf
-            break
-    s = f"{v:.4g}"
-    if "e" in s:   # tiny values: plain decimals read better than 1e-05
-        s = f"{v:.8f}".rstrip("0").rstrip(".")
-    s = "0" if s in ("-0", "0.0") else s
-    if unit in CURRENCY:
-        return f"-{unit}{s[1:]}{suffix}" if s.startswith("-") else f"{unit}{s}{suffix}"
-    return f"{s}{suffix}{' ' if len(unit) > 2 else ''}{unit}"
+    """Axis labels in Eyrie's one number format (app.numbers): 1.2k, 3.4M, 0.25, 250 ms, $2.5k."""
+    return numbers.fmt(v, unit)
 
 
 def _nice_step(raw: float) -> float:
@@ -335,7 +325,7 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
         t2 = _secondary_ticks(lo2, hi2, len(ticks))
         scale = (ticks[-1] - ticks[0]) / (t2[-1] - t2[0])
         to_primary[True] = lambda v: ticks[0] + (v - t2[0]) * scale
-        y2_labels = [(fmt_number(v, unit2), p) for v, p in zip(t2, ticks)]
+        y2_labels = list(zip(numbers.distinct(t2, unit2), ticks))
 
     items, n_solid, n_dashed, x, row = [], 0, 0, 0.0, 0
     has_bars = any(_mode(s, style, px_per_bucket) == "bar" for s, _, _ in live)
@@ -364,7 +354,8 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
     cfg["margin_bottom"] += row * 1.5 * fs if show_legend else 0
     max_labels = max(2, min(10, width // 80))
     chart = _TimeChart(style=Style(colors=tuple(it["color"] for it in items), **font), **cfg)
-    chart.config(xrange=(x0, x1), y_labels=[{"value": t, "label": fmt_number(t, unit)} for t in ticks],
+    y_labels = [{"value": t, "label": lb} for t, lb in zip(ticks, numbers.distinct(ticks, unit))]
+    chart.config(xrange=(x0, x1), y_labels=y_labels,
                  x_labels=[] if spark else [{"value": t, "label": lb}
                                             for t, lb in _x_ticks(x0, x1, step, zone, max_labels)])
     chart.eyrie_items, chart.eyrie_y2_labels = items, y2_labels

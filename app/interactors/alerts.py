@@ -222,7 +222,7 @@ def _enqueue(tx, alert: dict, event_id: int, now: int) -> None:
 
 
 def _fmt(v) -> str:
-    from app.graphs import fmt_number
+    from app.numbers import fmt as fmt_number
 
     return "no data" if v is None else fmt_number(float(v))
 

@@ -14,8 +14,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import emails, mail
 from app.errors import Invalid, NotFound
-from app.graphs import Series, fmt_number
+from app.graphs import Series
 from app.interactors.notify import backoff, graph_png
+from app.numbers import change as change_text
+from app.numbers import fmt as fmt_number
 from app.rollups import DAY, HOUR, zone
 from app.series import bucketize
 from app.storage import accounts as acq
@@ -243,7 +245,7 @@ def _report_mail(config, schedule: dict, data: dict) -> mail.Mail:
         change = s["change"]
         rows.append({**s, "cid": f"graph-{i}", "current_text": _fmt(s["current"], s["unit"]),
                      "previous_text": _fmt(s["previous"], s["unit"]),
-                     "change_text": "–" if change is None else f"{change:+.1f}%",
+                     "change_text": change_text(change),
                      "figure": "total" if s["kind"] == "counter" else "mean"})
     token = unsubscribe_token(config.secret_key, schedule["account_id"])
     unsubscribe = f"{config.base_url}/reports/unsubscribe/{token}"
