@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pygal
@@ -52,38 +53,83 @@ def _prepare(s: Series, step: int) -> tuple[list[tuple[int, float | None]], int]
     """Sorted float points (counters: None -> 0), averaged in groups if there are too many."""
     # float(): database drivers hand out Decimal, which refuses to mix with float maths.
     empty = 0.0 if s.kind == "counter" else None
-    pts = [(int(t), empty if v is None else float(v)) for t, v in sorted(s.points)]
+    pts = [(int(t), empty if v is None else _finite(float(v))) for t, v in sorted(s.points)]
     if len(pts) <= MAX_POINTS:
         return pts, step
     # Mean per group for both kinds: a sum would rescale counters, the mean keeps the shape.
+    # Each value is divided before summing, so the mean of huge values cannot overflow.
     g = math.ceil(len(pts) / (MAX_POINTS // 2))
     out = []
     for i in range(0, len(pts), g):
         vals = [v for _, v in pts[i:i + g] if v is not None]
-        out.append((pts[i][0], sum(vals) / len(vals) if vals else None))
+        out.append((pts[i][0], sum(v / len(vals) for v in vals) if vals else None))
     return out, step * g
 
 
-def fmt_number(v: float, unit: str = "") -> str:
-    """Axis labels in Eyrie's one number format (app.numbers): 1.2k, 3.4M, 0.25, 250 ms, $2.5k."""
-    return numbers.fmt(v, unit)
+def _finite(v: float) -> float | None:
+    """±inf (a sum that overflowed) is drawn at the largest float; NaN is no data."""
+    if math.isfinite(v):
+        return v
+    return None if math.isnan(v) else math.copysign(MAX_FLOAT, v)
+
+
+MAX_FLOAT = 1.7976931348623157e308
+
+
+def fmt_number(v: float, unit: str = "", exp: int = 0) -> str:
+    """Axis labels in Eyrie's one number format (app.numbers): 1.2k, 3.4M, 0.25, 250 ms, $2.5k. The number
+    is v * 10**exp (axes of huge or tiny values are laid out in powers of ten); beyond 1e18 or below
+    1e-8 it reads 1.7e308."""
+    a = abs(v)
+    if not exp and (v == 0 or 1e-8 <= a < 1e18):
+        return numbers.fmt(v, unit)
+    # Decimal: the label of a tick past the largest float (2e308) is still exact.
+    s = f"{Decimal(repr(float(v))).scaleb(exp).normalize():.3g}".replace("e+", "e")
+    s = "0" if s in ("-0", "0", "0e0") else s
+    before, _, after = numbers.parts(1.0, unit)
+    if before and s.startswith("-"):
+        return f"-{before}{s[1:]}"
+    return f"{before}{s}{after}"
+
+
+def _labels(ticks: list[float], unit: str, exp: int) -> list[str]:
+    """Tick labels: the one number format with just enough digits that no two read the same."""
+    if not exp and all(t == 0 or 1e-8 <= abs(t) < 1e18 for t in ticks):
+        return numbers.distinct(ticks, unit)
+    return [fmt_number(t, unit, exp) for t in ticks]
+
+
+def _axis_exp(lo: float, hi: float) -> int:
+    """The power of ten an axis is laid out in: 0 for everyday numbers; for values past ±1e100 or
+    within 1e-100 of zero, their own magnitude, so that ranges, steps and pixel factors computed
+    from them (2 * 1.7e308, or 1e-300 / 5) neither overflow nor vanish."""
+    mag = max(abs(lo), abs(hi))
+    if mag == 0 or 1e-100 <= mag <= 1e100:
+        return 0
+    return max(-323, math.floor(math.log10(mag)))   # 10.0 ** -324 is 0
 
 
 def _nice_step(raw: float) -> float:
-    mag = 10 ** math.floor(math.log10(raw))
+    mag = 10.0 ** math.floor(math.log10(raw))
     return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))
+
+
+def _tick(x: float, step: float) -> float:
+    # Rounded a few digits below the step, which strips float noise (0.30000000000000004) at any scale.
+    return round(x, 3 - math.floor(math.log10(step)))
 
 
 def _unflatten(lo: float, hi: float) -> tuple[float, float]:
     """A flat line gets a band to sit in, instead of a zero-height (divide by zero) axis."""
     pad = abs(hi) * 0.1 or 1.0
-    return ((lo - pad if lo != 0 else 0.0), hi + pad) if hi - lo < 1e-12 else (lo, hi)
+    flat = hi - lo <= 1e-12 * max(abs(lo), abs(hi))
+    return ((lo - pad if lo != 0 else 0.0), hi + pad) if flat else (lo, hi)
 
 
 def _y_ticks(lo: float, hi: float, count: int) -> list[float]:
     lo, hi = _unflatten(lo, hi)
     step = _nice_step((hi - lo) / count)
-    return [round(i * step, 10) for i in range(math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9) + 1)]
+    return [_tick(i * step, step) for i in range(math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9) + 1)]
 
 
 def _secondary_ticks(lo: float, hi: float, n: int) -> list[float]:
@@ -92,7 +138,7 @@ def _secondary_ticks(lo: float, hi: float, n: int) -> list[float]:
     step = _nice_step((hi - lo) / max(n - 1, 1))
     while (start := math.floor(lo / step + 1e-9) * step) + (n - 1) * step < hi - 1e-9:
         step = _nice_step(step * 1.01)
-    return [round(start + i * step, 10) for i in range(n)]
+    return [_tick(start + i * step, step) for i in range(n)]
 
 
 def _x_ticks(x0: float, x1: float, step: int, zone, max_labels: int) -> list[tuple[float, str]]:
@@ -313,19 +359,22 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
         if any(s.kind == "counter" for s, _, _ in group) or style in ("fill", "bar") or 0 <= lo < 0.3 * hi:
             lo, hi = min(lo, 0.0), max(hi, 0.0)
         units = {s.unit for s, _, _ in group}
-        axes[sec] = (lo, hi, units.pop() if len(units) == 1 else "")
-    lo, hi, unit = axes[False]
+        e = _axis_exp(lo, hi)
+        axes[sec] = (lo / 10.0 ** e, hi / 10.0 ** e, units.pop() if len(units) == 1 else "", e)
+    # From here on each axis works in units of 10**e (pygal too): its ticks and data are scaled.
+    lo, hi, unit, e1 = axes[False]
     if spark:
         ticks = [lo, hi] if hi > lo else [lo - 1, hi + 1]
     else:
         ticks = _y_ticks(lo, hi, max(2, min(5, (height - 60) // 45)))
-    to_primary, y2_labels = {False: lambda v: v}, []
+    k1 = 10.0 ** e1
+    to_primary, y2_labels = {False: lambda v: v / k1}, []
     if True in axes:
-        lo2, hi2, unit2 = axes[True]
-        t2 = _secondary_ticks(lo2, hi2, len(ticks))
+        lo2, hi2, unit2, e2 = axes[True]
+        t2, k2 = _secondary_ticks(lo2, hi2, len(ticks)), 10.0 ** e2
         scale = (ticks[-1] - ticks[0]) / (t2[-1] - t2[0])
-        to_primary[True] = lambda v: ticks[0] + (v - t2[0]) * scale
-        y2_labels = list(zip(numbers.distinct(t2, unit2), ticks))
+        to_primary[True] = lambda v: ticks[0] + (v / k2 - t2[0]) * scale
+        y2_labels = list(zip(_labels(t2, unit2, e2), ticks))
 
     items, n_solid, n_dashed, x, row = [], 0, 0, 0.0, 0
     has_bars = any(_mode(s, style, px_per_bucket) == "bar" for s, _, _ in live)
@@ -354,7 +403,7 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
     cfg["margin_bottom"] += row * 1.5 * fs if show_legend else 0
     max_labels = max(2, min(10, width // 80))
     chart = _TimeChart(style=Style(colors=tuple(it["color"] for it in items), **font), **cfg)
-    y_labels = [{"value": t, "label": lb} for t, lb in zip(ticks, numbers.distinct(ticks, unit))]
+    y_labels = [{"value": t, "label": lb} for t, lb in zip(ticks, _labels(ticks, unit, e1))]
     chart.config(xrange=(x0, x1), y_labels=y_labels,
                  x_labels=[] if spark else [{"value": t, "label": lb}
                                             for t, lb in _x_ticks(x0, x1, step, zone, max_labels)])
