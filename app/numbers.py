@@ -84,3 +84,15 @@ def change(pct: float | None) -> str:
         return DASH
     text = number(pct, 2 if abs(pct) < 10 else 3)
     return f"+{text}%" if pct > 0 and not text.startswith("-") else f"{text}%"
+
+
+DIRECTIONS = ("neutral", "up", "down")   # the stat's setting: which way is good
+DIRECTION_LABELS = {"neutral": "Neutral (no colour)", "up": "Up is good", "down": "Up is bad"}
+
+
+def tone(pct: float | None, direction: str | None) -> str:
+    """"good", "bad" or "" (neutral) for a change, by the stat's direction: only a user who said which
+    way is good gets green and red ("+4.2% response time" is not good news by itself)."""
+    if pct is None or pct == 0 or direction not in ("up", "down"):
+        return ""
+    return "good" if (pct > 0) == (direction == "up") else "bad"

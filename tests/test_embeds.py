@@ -49,11 +49,13 @@ def svg_of(r):
 
 
 def test_a_valid_key_works_for_an_anonymous_client(web, mine):
-    r = web.get(f"/embed/graph/{mine['signups']}.svg?w=400&h=150&tf=week_compare")
+    r = web.get(f"/embed/graph/{mine['signups']}.svg?w=400&h=150&tf=day_compare")
     root = svg_of(r)
     assert root.get("width") == "400" and root.get("height") == "150" and root.get("viewBox") == "0 0 400 150"
     body = r.get_data(as_text=True)
-    assert "signups" in body and "previous week" in body   # the default title, and the dashed comparison
+    assert "signups" in body and "previous day" in body   # the default title, and the dashed comparison
+    # The week before the stat's first data is not drawn as a flat zero: no previous-week line.
+    assert "previous week" not in web.get(f"/embed/graph/{mine['signups']}.svg?tf=week_compare").get_data(True)
     assert "Set-Cookie" not in r.headers and r.headers["Cache-Control"] == "public, max-age=60"
     assert r.headers["ETag"] and r.headers["X-Content-Type-Options"] == "nosniff"
     # the iframe page: the same SVG inline, no session, no login

@@ -51,4 +51,5 @@ def spark(values, kind: str = "value", label: str = ""):
 
 
 def register(app) -> None:
+    app.jinja_env.globals["stat_directions"] = list(numbers.DIRECTION_LABELS.items())
     app.jinja_env.filters.update(number=number, amount=amount, change=change, localtime=localtime, ago=ago, spark=spark)
