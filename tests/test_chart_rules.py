@@ -90,7 +90,8 @@ def test_render_leaves_a_counter_blank_before_its_first_point():
 def test_the_svg_carries_its_data_for_the_hover_script():
     prev = Series("previous day", [(T0 + i * H, float(i)) for i in range(24)], unit="ms", dashed=True, shift=86400)
     svg = render_graph([Series("lat", [(T0 + i * H, 1500.0 + i) for i in range(24)], unit="ms"), prev],
-                       step=H, tz="Europe/Berlin", marks=[(T0 + 5 * H, "triggered", "Triggered: mean > 1k (was 1.5k ms)")])
+                       step=H, tz="Europe/Berlin",
+                       marks=[(T0 + 5 * H, "triggered", "Triggered: mean > 1k (was 1.5k ms)")])
     root = ET.fromstring(svg)
     data = json.loads(root.find(NS + "metadata").text)
     assert data["tz"] == "Europe/Berlin" and data["step"] == H and len(data["plot"]) == 4
