@@ -463,7 +463,7 @@ def _theme_rules(th: dict) -> list[tuple[str, str]]:
             (".legends .legend text", f"fill:{th['text']}"), ("text.no_data", f"fill:{th['text']};text-anchor:middle")]
 
 
-def _when(t: int, step: int, zone) -> str:
+def bucket_label(t: int, step: int, zone) -> str:
     """A bucket's time for the hover label, in the account's zone: "Tue Dec 1, 14:05" (sub-day
     buckets), "Tue Dec 1, 2026" (days), "Dec 2026" (months and longer)."""
     d = datetime.fromtimestamp(t, zone)
@@ -489,7 +489,7 @@ def _meta(chart, items: list[dict], zone, step: int):
                         "x": [float(x) for x, _ in it["px"]],
                         "y": [None if y is None else float(y) for _, y in it["px"]],
                         "text": [None if v is None else numbers.fmt(v, s.unit) for _, v in it["points"]],
-                        "when": [_when(t - s.shift, it["step"], zone) for t, _ in it["points"]]})
+                        "when": [bucket_label(t - s.shift, it["step"], zone) for t, _ in it["points"]]})
         data = {**geom, "step": step, "tz": getattr(zone, "key", "UTC"), "series": out,
                 "marks": getattr(chart, "eyrie_mark_px", [])}
         return json.dumps(data, separators=(",", ":"), allow_nan=False)

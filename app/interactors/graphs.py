@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from app import chart_rules
 from app.errors import Invalid
-from app.graphs import Series, render_graph
+from app.graphs import Series, bucket_label, render_graph
 from app.interactors.reading import stat_buckets
 from app.rollups import DAY, HOUR, MINUTE, zone
 from app.series import Bucket
@@ -144,6 +144,11 @@ def custom_window(start: int, end: int, now: int, tz: str) -> Window:
     n = max(1, math.ceil((end - first) / interval_seconds(interval)))
     label = f"{_stamp(start, tz)} – {_stamp(end, tz)}"
     return Window("custom", label, Timeframe(Span(n * interval.n, interval.unit), interval), start=start, end=end)
+
+
+def when(ts: int, step: int, tz: str) -> str:
+    """A bucket's time in words, in the account's zone (as the graphs' hover labels say it)."""
+    return bucket_label(ts, step, zone(tz))
 
 
 def _stamp(ts: int, tz: str) -> str:

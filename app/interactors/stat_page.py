@@ -7,7 +7,7 @@ import re
 from app import keys, numbers
 from app.errors import Conflict, EyrieError, Invalid, NotFound
 from app.ingest_rules import check_name
-from app.interactors import graphs
+from app.interactors import embeds, graphs
 from app.interactors.stats import trash_stat
 from app.series import summarize
 from app.storage import stats as sq
@@ -227,9 +227,7 @@ def set_public(db, account_id: int, stat_id: int, public: bool) -> dict:
 
 def embed_options(stat: dict, args, base_url: str) -> dict:
     """The embed builder's preview and code for a stat (a card) and the chosen options."""
-    from app.interactors.embeds import builder  # embeds uses this module for public stat pages
-
-    return builder(stat, args, base_url)
+    return embeds.builder(stat, args, base_url)
 
 
 def embed_builder(db, account_id: int, stat_id: int, args, base_url: str) -> dict:
