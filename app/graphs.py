@@ -50,6 +50,7 @@ class Series:
     secondary: bool = False    # plot on the secondary y axis
     partial: bool = False      # the last bucket is still filling (drawn lighter)
     shift: int = 0             # seconds the points were moved forward (a previous period), for hover labels
+    texts: list[str | None] | None = None   # hover text per point, when the drawn values are not the real ones
 
 
 def _prepare(s: Series, step: int) -> tuple[list[tuple[int, float | None]], int]:
@@ -474,6 +475,12 @@ def bucket_label(t: int, step: int, zone) -> str:
     return f"{MONTHS[d.month - 1]} {d.year}"
 
 
+def _texts(s: Series, it: dict) -> list[str | None]:
+    if s.texts is not None and len(s.texts) == len(it["points"]):
+        return list(s.texts)
+    return [None if v is None else numbers.fmt(v, s.unit) for _, v in it["points"]]
+
+
 def _meta(chart, items: list[dict], zone, step: int):
     """The graph's data for graph.js: where the plot is, each series' points (pixel positions, the value
     in the one number format, the bucket's time in the account's zone), the alert marks."""
@@ -488,7 +495,7 @@ def _meta(chart, items: list[dict], zone, step: int):
                         "kind": s.kind, "partial": it["partial"],
                         "x": [float(x) for x, _ in it["px"]],
                         "y": [None if y is None else float(y) for _, y in it["px"]],
-                        "text": [None if v is None else numbers.fmt(v, s.unit) for _, v in it["points"]],
+                        "text": _texts(s, it),
                         "when": [bucket_label(t - s.shift, it["step"], zone) for t, _ in it["points"]]})
         data = {**geom, "step": step, "tz": getattr(zone, "key", "UTC"), "series": out,
                 "marks": getattr(chart, "eyrie_mark_px", [])}
