@@ -478,3 +478,34 @@ def test_kept_bucket_edges_match_fresh_ones_across_boundaries_and_dst(tz):
         for now in (NOW, NOW + 1, NOW + win.step, NOW + win.step + 1):
             starts = buckets(win.tf, now, tz, win.start)
             assert reading._edges(win.tf, now, tz, win.start) == (starts, bucket_ends(starts, win.tf, tz))
+
+
+def test_the_headline_says_why_it_differs_from_the_summary_row(signed_in, web, db, account, signups):
+    # A point inside the graph's week (which starts at the hour, a week ago) but before the row's first
+    # whole day: the headline counts it, "Last week" does not, and the page says why.
+    record(db, account, [EzItem(stat="signups", count=7, t=NOW - 7 * DAY + 7200)])
+    body = signed_in.get(f"/stats/{signups}", headers=JSON).get_json()
+    week = next(r for r in body["summary"] if r["period"] == "week")
+    assert body["shown"]["value"] == 17 and week["total"] == 10
+    assert body["summary_note"] == {"label": "Last week", "graph_start": body["timeframe"]["start"],
+                                    "row_start": week["start"], "per": "day"}
+    html = signed_in.get(f"/stats/{signups}").get_data(as_text=True)
+    assert "Why the headline differs from “Last week”" in html and "whole days from Nov 18 00:00" in html
+    agree = signed_in.get(f"/stats/{signups}?tf=1d", headers=JSON).get_json()
+    assert agree["summary_note"] is None   # a day: the same window, the same total
+    post(signed_in, f"/stats/{signups}/public", {"public": "1"}, htmx=True)
+    key = stat_row(db, account.id, "signups")["embed_key"]
+    public = web.get(f"/s/{key}")
+    assert public.status_code == 200 and "Why the headline differs" in public.get_data(as_text=True)
+
+
+def test_custom_ranges_agree_between_the_page_and_its_downloads(signed_in, latency):
+    start, end = NOW - 3600, NOW - 60
+    page = signed_in.get(f"/stats/{latency}?start={start}&end={end}", headers=JSON).get_json()
+    assert page["timeframe"]["code"] == "custom" and page["timeframe"]["args"] == {"start": start, "end": end}
+    csv = signed_in.get(f"/stats/{latency}/data.csv?start={start}&end={end}").get_data(as_text=True).splitlines()
+    assert [int(line.split(",")[0]) for line in csv[1:]] == [p["time"] for p in page["points"]]
+    two = signed_in.get(f"/stats/{latency}?tf=2h5m", headers=JSON).get_json()
+    assert two["timeframe"]["step"] == 300 and len(two["points"]) in (24, 25)
+    auto = signed_in.get(f"/stats/{latency}?tf=2d", headers=JSON).get_json()
+    assert auto["timeframe"]["code"] == "2d" and 100 <= len(auto["points"]) <= 300

@@ -57,7 +57,7 @@ def present_graph(result: dict):
     else:
         resp = make_response(render_template("partials/embed/frame.html", e=result))
         resp.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
-                                                   "img-src 'self'; frame-ancestors *")
+                                                   "script-src 'self'; img-src 'self'; frame-ancestors *")
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return _cached(resp, result["etag"])
 

@@ -81,6 +81,8 @@ def main(label: str) -> None:
         "stat-young": f"/stats/{ids['young signups']}",
         "stat-sparse": f"/stats/{ids['disk free']}",
         "analysis": f"/analyze/{s['analysis']}",
+        "analysis-normalised": f"/analyze?s={ids['page views']}&s={ids['response time']}&s={ids['temperature berlin']}"
+                               "&tf=1d&scale=normalised",
         "dashboard": f"/dashboards/{s['board']}",
         "embed-frame": f"/embed/graph/{s['key']}?w=500&h=200&tf=week_compare",
     }
@@ -103,6 +105,15 @@ def main(label: str) -> None:
                         page.wait_for_load_state("networkidle")
                         page.screenshot(path=str(out / f"graphs-{label}-{name}-{size}-{scheme}.png"),
                                         full_page=name != "dashboard")
+                    # The hover crosshair (static/graph.js), where it exists: the stat page's graph.
+                    page.goto(base + pages["stat-value"])
+                    page.wait_for_load_state("networkidle")
+                    graph = page.locator("#stat-graph svg")
+                    bb = graph.bounding_box()
+                    page.mouse.move(bb["x"] + bb["width"] * 0.6, bb["y"] + bb["height"] * 0.4)
+                    page.wait_for_timeout(100)
+                    clip = {"x": 0, "y": max(bb["y"] - 120, 0), "width": w, "height": min(h, bb["height"] + 240)}
+                    page.screenshot(path=str(out / f"graphs-{label}-stat-hover-{size}-{scheme}.png"), clip=clip)
                     ctx.close()
             browser.close()
     finally:
