@@ -289,6 +289,11 @@ def test_the_stat_page_loads_its_alerts_panel_and_marks_when_alerts_fired(signed
     assert 'class="eyrie-mark eyrie-mark-triggered"' in html
     body = signed_in.get(f"/stats/{sid}?tf=1d", headers={"Accept": "application/json"}).get_json()
     assert [m["kind"] for m in body["marks"]] == ["triggered"]
+    # labelled: which alert, what value (the graph's mark has it as its <title> and in the hover data)
+    label = body["marks"][0]["label"]
+    assert label.startswith("Triggered: sum over the last") and "greater than 500" in label
+    assert label.endswith("(was 900)")
+    assert f"<title>{label}</title>" in html
 
 
 # -- webhooks cannot reach the inside (issue 8) ------------------------------------------------------------

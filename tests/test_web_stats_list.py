@@ -99,4 +99,4 @@ def test_number_formatting_in_pages():
     from app.web.filters import number
 
     assert [number(v) for v in (18000, 192000, 1234, 12345678, 42, -15000, None)] == [
-        "18k", "192k", "1234", "12.3M", "42", "-15k", "–"]
+        "18k", "192k", "1.23k", "12.3M", "42", "-15k", "–"]

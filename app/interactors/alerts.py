@@ -112,6 +112,29 @@ def alert_marks(db, account_id: int, stat_id: int, start: int, end: int) -> list
     return [(int(r["created_at"]), r["kind"]) for r in reversed(rows)]
 
 
+def graph_marks(db, account_id: int, stat: dict, start: int, end: int) -> list[tuple[int, str, str]]:
+    """alert_marks with a label each, for the graph's hover: which alert, and the value that tripped it
+    ("Triggered: average over the last 5 minutes is greater than 100 (was 123 ms)")."""
+    from app.numbers import fmt
+
+    def tx_fn(tx):
+        alerts = {a["id"]: a for a in q.list_alerts(tx, account_id, stat_id=stat["id"])}
+        rows = q.events(tx, account_id, stat_id=stat["id"], start=start, end=end,
+                        kinds=(rules.TRIGGERED, rules.OK), limit=1000)
+        return alerts, rows
+
+    alerts, rows = db.read(tx_fn)
+    out = []
+    for r in reversed(rows):
+        a = alerts.get(r["alert_id"])
+        rule = rule_of(a).describe(stat["kind"]) if a else "a deleted alert"
+        unit = "" if a and a["kind"] == "data" else stat.get("unit") or ""   # "no data" alerts count points
+        was = "" if r["value"] is None else f" (was {fmt(r['value'], unit)})"
+        head = "Triggered" if r["kind"] == rules.TRIGGERED else "Back to OK"
+        out.append((int(r["created_at"]), r["kind"], f"{head}: {rule}{was}"))
+    return out
+
+
 # -- views for the web UI ------------------------------------------------------------------------
 
 
@@ -237,7 +260,7 @@ def _enqueue(tx, alert: dict, event_id: int, now: int) -> None:
 
 
 def _fmt(v) -> str:
-    from app.graphs import fmt_number
+    from app.numbers import fmt as fmt_number
 
     return "no data" if v is None else fmt_number(float(v))
 

@@ -96,7 +96,7 @@ def localtime(ts: int, tz: str) -> str:
 
 
 def _fmt(v, unit: str = "") -> str:
-    from app.graphs import fmt_number
+    from app.numbers import fmt as fmt_number
 
     return "no data" if v is None else fmt_number(float(v), unit)
 

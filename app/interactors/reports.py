@@ -13,9 +13,14 @@ from datetime import UTC, datetime, timedelta
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import emails, mail
+from app.chart_rules import bucket_points
 from app.errors import Invalid, NotFound
-from app.graphs import Series, fmt_number
+from app.graphs import Series
+from app.interactors.graphs import first_data
 from app.interactors.notify import backoff, graph_png
+from app.numbers import change as change_text
+from app.numbers import fmt as fmt_number
+from app.numbers import tone
 from app.params import is_int, parse_int
 from app.rollups import DAY, HOUR, zone
 from app.series import bucketize
@@ -197,11 +202,16 @@ def _stat_report(tx, stat: dict, prev_start: int, start: int, end: int, period: 
     now_b = bucketize([r for r in hours if r[0] >= start], starts, ends)
     shift = start - prev_start
     prev_b = bucketize([(r[0] + shift, *r[1:]) for r in hours if r[0] < start], starts, ends)
-    series = [Series(stat["name"], [(b.time, b.value(kind)) for b in now_b], kind=kind, unit=stat["unit"] or ""),
+    # No data is not zero: a counter's line starts at its first point, in the previous period too.
+    since = first_data(tx, stat) if kind == "counter" else None
+    series = [Series(stat["name"], bucket_points(now_b, kind, since), kind=kind, unit=stat["unit"] or ""),
               Series("previous " + ("day" if period == "daily" else "week"),
-                     [(b.time, b.value(kind)) for b in prev_b], kind=kind, unit=stat["unit"] or "", dashed=True)]
+                     bucket_points(prev_b, kind, None if since is None else since + shift), kind=kind,
+                     unit=stat["unit"] or "", dashed=True)]
+    change = change_pct(current, previous)
     return {"id": stat["id"], "name": stat["name"], "kind": kind, "unit": stat["unit"] or "", "current": current,
-            "previous": previous, "change": change_pct(current, previous), "series": series, "step": step}
+            "previous": previous, "change": change, "tone": tone(change, stat.get("direction")), "series": series,
+            "step": step}
 
 
 def _report_data(tx, schedule: dict, due_at: int) -> dict | None:
@@ -238,7 +248,7 @@ def _report_mail(config, schedule: dict, data: dict) -> mail.Mail:
         change = s["change"]
         rows.append({**s, "cid": f"graph-{i}", "current_text": _fmt(s["current"], s["unit"]),
                      "previous_text": _fmt(s["previous"], s["unit"]),
-                     "change_text": "–" if change is None else f"{change:+.1f}%",
+                     "change_text": change_text(change),
                      "figure": "total" if s["kind"] == "counter" else "mean"})
     token = unsubscribe_token(config.secret_key, schedule["account_id"])
     unsubscribe = f"{config.base_url}/reports/unsubscribe/{token}"

@@ -108,7 +108,8 @@ def live_stats(tx: Tx, account_id: int, stat_ids: list[int]) -> dict[int, dict]:
     if not stat_ids:
         return {}
     marks = ", ".join("?" for _ in stat_ids)
-    rows = tx.all(f"SELECT id, name, kind, unit, created_at FROM stats WHERE account_id = ? AND id IN ({marks})"
+    rows = tx.all(f"SELECT id, name, kind, unit, direction, created_at FROM stats WHERE account_id = ?"
+                  f" AND id IN ({marks})"
                   " AND deleted_at IS NULL", (account_id, *stat_ids))
     return {int(r["id"]): r for r in rows}
 
