@@ -95,7 +95,7 @@ def _reset_serializer(secret: str):
     return URLSafeSerializer(secret, salt="eyrie-password-reset")
 
 
-def request_password_reset(db, config, email: str, now: int) -> bool:
+def request_password_reset(db, config, email: str, now: int, base_url: str = "") -> bool:
     """Mail a reset link if the account exists. The caller answers the same either way, so the
     form never tells who has an account."""
     from app import emails, mail
@@ -105,7 +105,7 @@ def request_password_reset(db, config, email: str, now: int) -> bool:
         return False
     token = _reset_serializer(config.secret_key).dumps(
         {"a": account["id"], "h": account["password_hash"][-16:], "exp": now + RESET_SECONDS})
-    link = f"{config.base_url}/reset/{token}"
+    link = f"{base_url or config.mail_base_url}/reset/{token}"
     mail.send(config, emails.render("password_reset", account["email"], "Reset your Eyrie password",
                                     email=account["email"], link=link))
     return True

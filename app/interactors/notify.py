@@ -38,7 +38,7 @@ def graph_png(stat: dict, series: list[Series], tz: str, step: int, *, width: in
 
 
 def _stat_url(config, stat_id: int) -> str:
-    return f"{config.base_url}/stats/{stat_id}"
+    return f"{config.mail_base_url}/stats/{stat_id}"
 
 
 def _load(tx, notification_id: int, now: int) -> dict | None:
@@ -81,7 +81,7 @@ def _email(config, d: dict) -> mail.Mail:
     series = [Series(alert["stat_name"], [(b.time, b.value(kind)) for b in d["buckets"]], kind=kind, unit=unit)]
     m = emails.render("alert", n["target"], subject[:200], alert=alert, event=n,
                       description=rule_of(alert).describe(kind), value=_fmt(n["event_value"], unit),
-                      link=_stat_url(config, alert["stat_id"]), alerts_link=f"{config.base_url}/alerts",
+                      link=_stat_url(config, alert["stat_id"]), alerts_link=f"{config.mail_base_url}/alerts",
                       when=localtime(n["event_at"], account["timezone"]))
     m.images.append(("graph", graph_png(alert, series, account["timezone"], d["step"])))
     return m

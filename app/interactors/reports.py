@@ -246,10 +246,10 @@ def _report_mail(config, schedule: dict, data: dict) -> mail.Mail:
                      "change_text": "–" if change is None else f"{change:+.1f}%",
                      "figure": "total" if s["kind"] == "counter" else "mean"})
     token = unsubscribe_token(config.secret_key, schedule["account_id"])
-    unsubscribe = f"{config.base_url}/reports/unsubscribe/{token}"
+    unsubscribe = f"{config.mail_base_url}/reports/unsubscribe/{token}"
     m = emails.render("report", data["account"]["email"], subject, period=period, label=label, rows=rows,
-                      unsubscribe=unsubscribe, settings_link=f"{config.base_url}/settings/reports",
-                      base_url=config.base_url)
+                      unsubscribe=unsubscribe, settings_link=f"{config.mail_base_url}/settings/reports",
+                      base_url=config.mail_base_url)
     for r in rows:
         m.images.append((r["cid"], graph_png(r, r["series"], tz, r["step"], width=520, height=150)))
     m.headers["List-Unsubscribe"] = f"<{unsubscribe}>"
@@ -317,15 +317,16 @@ def send_new_stat_mails(db, config, now: int) -> dict:
         live = [r for r in mine if r["deleted_at"] is None]
         if not live or not rows[0]["new_stat_email"]:
             continue
-        stats = [{"id": r["id"], "name": r["name"], "kind": r["kind"], "link": f"{config.base_url}/stats/{r['id']}",
-                  "delete_link": f"{config.base_url}/new-stat/"
+        base = config.mail_base_url
+        stats = [{"id": r["id"], "name": r["name"], "kind": r["kind"], "link": f"{base}/stats/{r['id']}",
+                  "delete_link": f"{base}/new-stat/"
                                  + delete_stat_token(config.secret_key, account_id, r["id"])}
                  for r in live]
         subject = (f"[Eyrie] New stat: {stats[0]['name']}" if len(stats) == 1
                    else f"[Eyrie] {len(stats)} new stats")
         try:
             mail.send(config, emails.render("new_stat", rows[0]["email"], subject[:200], stats=stats,
-                                            settings_link=f"{config.base_url}/settings"))
+                                            settings_link=f"{config.mail_base_url}/settings"))
         except Exception as exc:
             log.warning("new-stat mail to account %s failed: %s", account_id, exc)
             db.run(lambda tx, ids=[r["id"] for r in live]: q.release_new_stats(tx, ids))

@@ -59,9 +59,11 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
 
     apply_limits(app)
 
+    from app.web.auth import base_url
+
     @app.context_processor
     def chrome():
-        return {"htmx_js": HTMX, "account": g.get("account"), "base_url": config.base_url, "dev": config.dev,
+        return {"htmx_js": HTMX, "account": g.get("account"), "base_url": base_url(), "dev": config.dev,
                 "url_endpoints": app.view_functions.keys()}
 
     @app.route("/healthz")

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, g, redirect, request, session, url_for
 from app.errors import EyrieError
 from app.interactors import accounts as acc
 from app.rollups import zone
-from app.web.auth import config, db, login_required, now, sign_in
+from app.web.auth import base_url, config, db, login_required, now, sign_in
 from app.web.present import page
 
 bp = Blueprint("accounts", __name__)
@@ -68,7 +68,7 @@ def logout():
 def reset_request():
     sent = False
     if request.method == "POST":
-        acc.request_password_reset(db(), config(), request.form.get("email", ""), now())
+        acc.request_password_reset(db(), config(), request.form.get("email", ""), now(), base_url())
         sent = True
     return page("partials/accounts/reset_request.html", layout="layouts/base.html", title="Reset password",
                 sent=sent)
