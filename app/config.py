@@ -51,6 +51,8 @@ class Config:
     ingest_rate_limit: int = 0
     max_body_bytes: int = 4 * 1024 * 1024
     retention: Retention = field(default_factory=Retention)
+    # How often live pages (the stat page) redraw themselves, in seconds.
+    live_refresh: int = 60
     dev: bool = False
     testing: bool = False
 
@@ -65,6 +67,7 @@ class Config:
             base_url=(env.get("EYRIE_BASE_URL") or "").strip().rstrip("/"),
             port=_int(env.get("EYRIE_PORT") or env.get("PORT"), 8000),
             host=(env.get("EYRIE_HOST") or "127.0.0.1").strip(),
+            live_refresh=max(1, _int(env.get("EYRIE_LIVE_REFRESH_SECONDS"), 60)),
             smtp_url=env.get("EYRIE_SMTP_URL", ""),
             mail_from=env.get("EYRIE_MAIL_FROM", "eyrie@localhost"),
             verbose_replies=_bool(env.get("EYRIE_VERBOSE_REPLIES")),

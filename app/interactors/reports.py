@@ -292,6 +292,28 @@ def send_one(db, config, schedule_id: int, worker: str, now: int) -> str | None:
     return "sent"
 
 
+def send_now(db, config, account_id: int, period: str, now: int) -> dict:
+    """"Send me one now": the report for the latest whole day (or week) to the account's own address,
+    with the stats the saved settings choose; the schedule is left as it is. Answers what was sent."""
+    if period not in PERIODS:
+        raise Invalid("the report is daily or weekly", field="period")
+
+    def tx_fn(tx):
+        account = acq.account_by_id(tx, account_id)
+        if account is None:
+            raise NotFound("no such account")
+        found = q.schedules(tx, account_id)
+        chosen = next((found[p]["stat_ids"] for p in PERIODS if p in found), [])
+        schedule = {"account_id": account_id, "period": period, "stat_ids": chosen}
+        return schedule, _report_data(tx, schedule, now)
+
+    schedule, data = db.read(tx_fn)
+    if not data or not data["stats"]:
+        raise Invalid("there are no stats to report on yet", field="period")
+    mail.send(config, _report_mail(config, schedule, data))
+    return {"to": data["account"]["email"], "period": period, "stats": len(data["stats"])}
+
+
 def send_due_reports(db, config, now: int, worker: str, limit: int = 100) -> dict:
     """Send every report that is due. A worker job step."""
     counts = {"sent": 0, "skipped": 0, "retry": 0, "failed": 0}

@@ -52,8 +52,22 @@ def _change(current, previous) -> float | None:
     return (float(current) - float(previous)) / abs(float(previous)) * 100
 
 
+def graph_size(raw) -> tuple[int, int]:
+    """The graph's (width, height) for the width the page shows it at (`w`, sent by the page's
+    script); without one, the desktop size. Narrow graphs get relatively taller so they stay legible."""
+    try:
+        width = int(str(raw))
+    except (TypeError, ValueError):
+        return graphs.GRAPH_WIDTH, graphs.GRAPH_HEIGHT
+    width = max(MIN_GRAPH_WIDTH, min(width, MAX_GRAPH_WIDTH))
+    return width, max(200, min(graphs.GRAPH_HEIGHT, round(width * 0.6)))
+
+
+MIN_GRAPH_WIDTH, MAX_GRAPH_WIDTH = 240, 1600
+
+
 def stat_view(db, account_id: int, stat_id: int, code: str | None, compare: bool, now: int, tz: str, *,
-              with_points: bool = True, with_summary: bool = True) -> dict:
+              with_points: bool = True, with_summary: bool = True, width=None) -> dict:
     """Everything the stat page shows: the stat, the graph (SVG and, unless with_points is off, its
     points) with the times its alerts fired, and (unless with_summary is off: the table does not
     depend on the timeframe, so switching timeframes leaves it alone) the summaries."""
@@ -72,6 +86,7 @@ def stat_view(db, account_id: int, stat_id: int, code: str | None, compare: bool
         return stat, win, data, rows
 
     stat, win, data, rows = db.read(tx_fn)
+    size = graph_size(width)
     first = data["buckets"][0].time if data["buckets"] else now
     marks = alert_marks(db, account_id, stat_id, first, now + 1)
     kind = stat["kind"]
@@ -100,7 +115,8 @@ def stat_view(db, account_id: int, stat_id: int, code: str | None, compare: bool
         "summary": rows,
         "summary_for": SUMMARY_FOR.get(win.code),
         "marks": [{"time": t, "kind": k} for t, k in marks],
-        "svg": graphs.render(stat, win, data, tz, marks=marks),
+        "svg": graphs.render(stat, win, data, tz, marks=marks, width=size[0], height=size[1]),
+        "graph_width": size[0],
     }
 
 

@@ -45,6 +45,9 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
         "partials": FileSystemLoader(str(ROOT / "partials")),
     })
     filters.register(app)
+    from app.humane_time import when
+
+    app.jinja_env.filters["when"] = when
     db = db or Database(config.database_url)
     app.extensions["eyrie.db"] = db
     app.extensions["eyrie.config"] = config
@@ -64,6 +67,7 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
     @app.context_processor
     def chrome():
         return {"htmx_js": HTMX, "account": g.get("account"), "base_url": base_url(), "dev": config.dev,
+                "live_refresh": config.live_refresh,
                 "url_endpoints": app.view_functions.keys()}
 
     @app.route("/healthz")

@@ -102,7 +102,7 @@ def show(stat_id: int):
     fragment_only = is_htmx() and not _history_restore() and not wants_json()
     view = sp.stat_view(db(), g.account["id"], stat_id, request.args.get("tf"),
                         sp.parse_compare(request.args.get("compare")), now(), _tz(), with_points=wants_json(),
-                        with_summary=not fragment_only)
+                        with_summary=not fragment_only, width=request.args.get("w"))
     return present_view(view)
 
 
