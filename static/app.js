@@ -68,3 +68,10 @@ document.addEventListener("htmx:confirm", (e) => {
     if (note) { note.hidden = false; note.textContent = "Select the stats to delete first."; }
   }
 });
+
+// The alert form on the alerts page: the threshold shows the chosen stat's unit.
+document.addEventListener("change", (e) => {
+  if (!e.target.matches("select[data-unit-select]")) return;
+  const unit = e.target.selectedOptions[0]?.dataset.unit || "";
+  e.target.closest("form").querySelectorAll("[data-unit-label]").forEach((el) => (el.textContent = unit));
+});
