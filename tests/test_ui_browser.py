@@ -64,3 +64,94 @@ def test_the_empty_state_curl_line_works_as_pasted(browser, live_server, db):
     page.reload()
     expect(page.locator("#stat-rows")).to_contain_text("signups")
     page.close()
+
+
+@pytest.fixture
+def quick_server(config, db):
+    """The production apps with live pages redrawing every second (people get a minute)."""
+    import dataclasses
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app.ingest import create_ingest_app
+    from app.web import create_web_app
+    from app.wsgi import Router
+
+    fast = dataclasses.replace(config, live_refresh=1)
+    srv = make_server("127.0.0.1", 0, Router(create_web_app(fast, db), create_ingest_app(fast, db)), threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+def test_the_stat_page_shows_a_new_point_without_a_reload(browser, quick_server, db):
+    from app.interactors.accounts import create_account
+    from app.interactors.ingest import EzItem, record_ez
+
+    now = int(time.time())
+    acct = create_account(db, "live@example.com", "live-password", now)
+    record_ez(db, acct.email, [EzItem(stat="orders", count=5, t=now - 60)], now, bulk=True)
+    sid = stat_row(db, acct.id, "orders")["id"]
+    page = browser.new_page()
+    page.goto(quick_server + "/login")
+    page.get_by_label("Email").fill("live@example.com")
+    page.get_by_label("Password").fill("live-password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{quick_server}/stats/{sid}?tf=1h")
+    headline = page.locator("#stat-view .headline-value")
+    expect(headline).to_have_text("5")
+    page.evaluate("window.__stayed = true")
+    out = subprocess.run(["curl", "-s", "-d", "ezkey=live@example.com&stat=orders&count=37", quick_server + "/ez"],
+                         capture_output=True, timeout=20)
+    assert out.returncode == 0
+    expect(headline).to_have_text("42", timeout=10_000)
+    expect(page.locator("#stat-graph svg")).to_be_visible()
+    assert page.evaluate("window.__stayed === true")            # no reload happened
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    page.close()
+
+
+def test_a_dashboard_says_when_it_is_stale_and_counts_added_tiles(browser, live_server, db):
+    from app.interactors import dashboards as dash
+    from tests.test_dashboard_browser import board_with, log_in
+
+    now = int(time.time())
+    account, board, [tile] = board_with(db, "stale@example.com", ["orders"], now)
+    dash.set_refresh(db, account, board, "1", now, minimum=1)
+    page = log_in(browser, live_server, "stale@example.com", "board-password")
+    page.goto(f"{live_server}/dashboards/{board}")
+    expect(page.locator("#board-note")).to_contain_text("1 tile ·")
+    expect(page.locator(f"#tile-{tile} [data-updated]")).to_contain_text("updated")
+    expect(page.locator("[data-stale-note]")).to_be_hidden()
+    # Adding a tile updates the count beside the title.
+    page.get_by_text("Add a tile").click()
+    page.locator("#add-tile").get_by_label("orders").check()
+    page.get_by_role("button", name="Add tile", exact=True).click()
+    expect(page.locator("#tile-grid > .tile")).to_have_count(2)
+    expect(page.locator("#board-note")).to_contain_text("2 tiles ·")
+    # The server stops answering: after two refresh periods the tiles and the board say so.
+    page.route("**/tiles/**", lambda route: route.abort())
+    expect(page.locator(f"#tile-{tile} [data-updated]")).to_contain_text("stale: no answer since", timeout=10_000)
+    expect(page.locator("[data-stale-note]")).to_be_visible()
+    # ...and once it answers again, the tiles are fresh.
+    page.unroute("**/tiles/**")
+    expect(page.locator(f"#tile-{tile} [data-updated]")).to_contain_text("updated", timeout=10_000)
+    expect(page.locator("[data-stale-note]")).to_be_hidden(timeout=5_000)
+    page.close()
+
+
+def test_tv_mode_fills_a_1920_by_1080_screen(browser, live_server, db, artifacts):
+    from tests.test_dashboard_browser import _screenshot_board
+
+    board, token = _screenshot_board(db, int(time.time()))
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = ctx.new_page()
+    page.goto(f"{live_server}/d/{token}/tv")
+    expect(page.locator("#tile-grid > .tile")).to_have_count(5)
+    page.screenshot(path=str(artifacts / "tv-1920-dark.png"))
+    box = page.locator("#tile-grid").bounding_box()
+    assert box["y"] + box["height"] >= 1080 - 40          # the tiles reach the bottom of the screen
+    assert page.evaluate("document.documentElement.scrollHeight") <= 1080   # and nothing scrolls
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1920
+    ctx.close()
