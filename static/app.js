@@ -75,3 +75,13 @@ document.addEventListener("change", (e) => {
   const unit = e.target.selectedOptions[0]?.dataset.unit || "";
   e.target.closest("form").querySelectorAll("[data-unit-label]").forEach((el) => (el.textContent = unit));
 });
+
+// Signing up: preselect the browser's own timezone.
+(() => {
+  const sel = document.querySelector("select[data-guess-timezone]");
+  if (!sel) return;
+  try {
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (tz && [...sel.options].some((o) => o.value === tz)) sel.value = tz;
+  } catch (e) { /* an old browser: UTC stays */ }
+})();

@@ -75,8 +75,9 @@ def test_skip_link_focus_after_a_timeframe_switch_and_the_graphs_text(browser, l
     expect(page.locator("#compare-toggle")).to_have_attribute("aria-checked", "false")
     expect(page.locator("#compare-toggle")).to_be_focused()
     # No id is used twice on the page.
-    dupes = page.evaluate("""() => { const seen = {}; document.querySelectorAll('[id]').forEach(e => seen[e.id] = (seen[e.id] || 0) + 1);
-                                     return Object.keys(seen).filter(k => seen[k] > 1); }""")
+    dupes = page.evaluate("""() => { const seen = {};
+        document.querySelectorAll('[id]').forEach(e => seen[e.id] = (seen[e.id] || 0) + 1);
+        return Object.keys(seen).filter(k => seen[k] > 1); }""")
     assert dupes == []
     page.close()
 

@@ -136,6 +136,20 @@ def reset_password(db, secret: str, token: str, password: str, now: int) -> dict
     return account
 
 
+def change_password(db, account_id: int, current: str, new: str, confirm: str) -> dict:
+    """A signed-in person's new password: the current one first. Answers the account as it now is."""
+    account = get_account(db, account_id)
+    if not check_password(account["password_hash"], current or ""):
+        raise Invalid("the current password is not right", field="current_password")
+    if len(new or "") < 8:
+        raise Invalid("the new password needs at least 8 characters", field="new_password")
+    if new != confirm:
+        raise Invalid("the two new passwords differ", field="confirm")
+    pw_hash = hash_password(new)
+    db.run(lambda tx: q.update_account(tx, account_id, password_hash=pw_hash))
+    return get_account(db, account_id)
+
+
 def session_version(account: dict) -> str:
     """Stored in the session cookie: changing the password signs out every other session."""
     return account["password_hash"][-12:]
