@@ -3,6 +3,7 @@ stat's URL at once."""
 
 from __future__ import annotations
 
+import re
 from zoneinfo import available_timezones
 
 from app.interactors.accounts import authenticate
@@ -49,8 +50,6 @@ def test_every_timezone_is_offered_and_the_signup_form_guesses_one(web, signed_i
 
 
 def test_the_dev_outbox_lists_mail_by_subject_and_time_and_renders_the_html(config, db, account):
-    import re
-
     from app.interactors.reports import save_settings, send_now
     from app.web import create_web_app, dev
 
@@ -85,3 +84,42 @@ def test_making_a_stat_public_shows_its_public_url_at_once(signed_in, db, accoun
     assert stat_row(db, account.id, "visits")["public"] == 1
     r = signed_in.post(f"/stats/{stat['id']}/public", data={"csrf_token": token, "public": "0"}, headers=HX)
     assert 'id="public-url"' not in r.get_data(as_text=True) and stat_row(db, account.id, "visits")["public"] == 0
+
+
+def test_the_public_page_shows_no_alert_marks_to_anonymous_viewers(signed_in, web, db, account, config, clock):
+    from app.interactors import alerts as al
+    from app.web import create_web_app
+
+    record_ez(db, account.ezkey, [EzItem(stat="marked", count=900, t=NOW - 120)], NOW, bulk=True)
+    stat = stat_row(db, account.id, "marked")
+    al.create_alert(db, account.id, stat["id"], {"kind": "value", "time_window": "1h", "operator": "greater than",
+                                                 "threshold": "500"}, NOW - 3600)
+    al.check_due(db, NOW - 60)
+    token = csrf_token(signed_in, f"/stats/{stat['id']}")
+    signed_in.post(f"/stats/{stat['id']}/public", data={"csrf_token": token, "public": "1"})
+    assert 'eyrie-mark-triggered' in signed_in.get(f"/stats/{stat['id']}?tf=1d").get_data(as_text=True)  # owner
+    anon = create_web_app(config, db, clock).test_client()
+    r = anon.get(f"/s/{stat['embed_key']}?tf=1d")
+    assert r.status_code == 200 and "marked" in r.get_data(as_text=True)
+    assert "eyrie-mark" not in r.get_data(as_text=True)
+
+
+def test_a_bad_embed_key_answers_a_readable_placeholder(web, db, account):
+    record_ez(db, account.ezkey, [EzItem(stat="visits", count=1, t=NOW)], NOW, bulk=True)
+    for path in ("/embed/graph/nosuchkeyatall0000000.svg?w=320&h=120", "/embed/graph/x.svg"):
+        r = web.get(path)
+        body = r.get_data(as_text=True)
+        assert r.status_code == 404 and r.mimetype == "image/svg+xml"
+        assert "Graph not available" in body and body.startswith("<svg")
+    assert 'width="320" height="120"' in web.get("/embed/graph/nosuchkeyatall0000000.svg?w=320&h=120").get_data(
+        as_text=True)
+    assert web.get("/embed/graph/nosuchkeyatall0000000").status_code == 404     # the iframe page: the error page
+
+
+def test_the_range_label_of_long_timeframes_has_years(signed_in, db, account):
+    record_ez(db, account.ezkey, [EzItem(stat="visits", count=1, t=NOW)], NOW, bulk=True)
+    sid = stat_row(db, account.id, "visits")["id"]
+    html = signed_in.get(f"/stats/{sid}?tf=1y", headers=HX).get_data(as_text=True)
+    assert re.search(r'graph-range">1 year @ [^·]+· Nov \d+, 2025 – Nov 24, 2026 UTC', html)
+    day = signed_in.get(f"/stats/{sid}?tf=1d", headers=HX).get_data(as_text=True)
+    assert "Nov 24 15:30 UTC" in day

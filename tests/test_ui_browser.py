@@ -155,3 +155,25 @@ def test_tv_mode_fills_a_1920_by_1080_screen(browser, live_server, db, artifacts
     assert page.evaluate("document.documentElement.scrollHeight") <= 1080   # and nothing scrolls
     assert page.evaluate("document.documentElement.scrollWidth") <= 1920
     ctx.close()
+
+
+def test_a_bad_embed_key_shows_a_placeholder_not_a_broken_image(browser, live_server):
+    page = browser.new_page()
+    page.set_content(f'<img id="g" src="{live_server}/embed/graph/nosuchkeyatall0000000.svg?w=400&h=150">')
+    page.wait_for_function("document.getElementById('g').complete")
+    assert page.evaluate("document.getElementById('g').naturalWidth") == 400   # drawn, not the broken icon
+    page.close()
+
+
+def test_delete_selected_with_nothing_selected_says_so_first(browser, live_server, db):
+    ids = seed_account(db, int(time.time()))
+    page = browser.new_page()
+    sign_in(page, live_server)
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.on("dialog", lambda d: posts.append("dialog") or d.dismiss())
+    page.get_by_role("button", name="Delete selected").click()
+    expect(page.locator("#select-first")).to_have_text("Select the stats to delete first.")
+    assert posts == []                                   # no confirm dialog, nothing sent
+    assert stat_row(db, ids["account_id"], "page views")["deleted_at"] is None
+    page.close()

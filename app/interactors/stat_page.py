@@ -67,7 +67,7 @@ MIN_GRAPH_WIDTH, MAX_GRAPH_WIDTH = 240, 1600
 
 
 def stat_view(db, account_id: int, stat_id: int, code: str | None, compare: bool, now: int, tz: str, *,
-              with_points: bool = True, with_summary: bool = True, width=None) -> dict:
+              with_points: bool = True, with_summary: bool = True, width=None, with_marks: bool = True) -> dict:
     """Everything the stat page shows: the stat, the graph (SVG and, unless with_points is off, its
     points) with the times its alerts fired, and (unless with_summary is off: the table does not
     depend on the timeframe, so switching timeframes leaves it alone) the summaries."""
@@ -88,7 +88,7 @@ def stat_view(db, account_id: int, stat_id: int, code: str | None, compare: bool
     stat, win, data, rows = db.read(tx_fn)
     size = graph_size(width)
     first = data["buckets"][0].time if data["buckets"] else now
-    marks = alert_marks(db, account_id, stat_id, first, now + 1)
+    marks = alert_marks(db, account_id, stat_id, first, now + 1) if with_marks else []
     kind = stat["kind"]
     shown = summarize(data["buckets"], kind).as_dict()
     previous = summarize(data["previous"], kind).as_dict() if data["previous"] is not None else None
