@@ -67,6 +67,7 @@ def test_skip_link_focus_after_a_timeframe_switch_and_the_graphs_text(browser, l
     tabs.get_by_role("link", name="1 day").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#stat-view .graph-range")).to_contain_text("1 day")
+    expect(page).to_have_url(f"{live_server}/stats/{ids['stat_id']}?tf=1d")    # the graph width stays out of it
     expect(tabs.get_by_role("link", name="1 day")).to_be_focused()
     assert page.evaluate("document.activeElement.getAttribute('aria-current')") == "true"
     # ...and the compare switch keeps it too.
