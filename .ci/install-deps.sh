@@ -24,3 +24,7 @@ fi
 if [ ! -d tests/clients/node_modules/stathat ]; then
   (cd tests/clients && npm install --no-audit --no-fund --silent stathat@0.0.8 >/dev/null)
 fi
+# axe-core, the accessibility rules the browser tests run in the page (tests/test_a11y_browser.py).
+if [ ! -f tests/clients/node_modules/axe-core/axe.min.js ]; then
+  (cd tests/clients && npm install --no-audit --no-fund --silent axe-core@4.14.1 >/dev/null)
+fi

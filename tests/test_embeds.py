@@ -265,8 +265,8 @@ def test_the_builder_on_the_stat_page(signed_in, db, account, mine):
     key = mine["signups"]
     html = signed_in.get(f"/stats/{sid}").get_data(as_text=True)
     assert 'id="embed-builder"' in html and f"/embed/graph/{key}.svg?w=500&amp;h=200&amp;tf=week_compare" in html
-    assert ("&lt;script src=&#34;http://127.0.0.1:8000/static/embed.js&#34;&gt;&lt;/script&gt;" in html
-            or "&lt;script src=&quot;http://127.0.0.1:8000/static/embed.js&quot;&gt;&lt;/script&gt;" in html)
+    assert ("&lt;script src=&#34;http://localhost/static/embed.js&#34;&gt;&lt;/script&gt;" in html
+            or "&lt;script src=&quot;http://localhost/static/embed.js&quot;&gt;&lt;/script&gt;" in html)
     assert f"StatHatEmbed.render({{s1: &#39;{key}&#39;, w: 500, h: 200, tf: &#39;week_compare&#39;}});" in html
     # the live preview: an htmx GET answers the builder with the new URL and code
     r = signed_in.get(f"/stats/{sid}/embed?size=custom&w=640&h=240&tf=day&style=bar&theme=dark&title=A+%3Cb%3E",
@@ -276,7 +276,7 @@ def test_the_builder_on_the_stat_page(signed_in, db, account, mine):
     assert f"/embed/graph/{key}.svg?w=640&amp;h=240&amp;tf=day&amp;style=bar&amp;theme=dark&amp;title=A+%3Cb%3E" in frag
     assert "theme: &#39;dark&#39;" in frag and "title: &#34;A \\u003cb\\u003e&#34;" in frag
     assert "alt=&#34;A &amp;lt;b&amp;gt;&#34;" in frag   # escaped once in the code, and again in the page
-    assert "&lt;iframe src=&#34;http://127.0.0.1:8000/embed/graph/" in frag
+    assert "&lt;iframe src=&#34;http://localhost/embed/graph/" in frag
     r = signed_in.get(f"/stats/{sid}/embed?size=300x100", headers=HX)
     assert "w=300&amp;h=100" in r.get_data(as_text=True)
     assert signed_in.get(f"/stats/{sid}/embed?size=custom&w=abc", headers=HX).status_code == 400

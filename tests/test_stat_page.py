@@ -230,7 +230,7 @@ def test_summary_rows_for_hour_day_week_month_year(signed_in, db, account, signu
     table = html.split('id="stat-summary"')[1].split("</table>")[0]
     assert '<tr class="current">' in table and "Last day" in table
     assert '<th scope="col" class="num">Total</th>' in table
-    assert '<td class="num strong">6<span class="unit"> ms</span></td>' in table
+    assert '<td data-label="Total" class="num strong">6<span class="unit"> ms</span></td>' in table
 
 
 def test_value_summaries_have_no_total_and_a_gap_free_mean(signed_in, latency):
@@ -308,7 +308,7 @@ def test_set_and_clear_the_unit(signed_in, db, signups):
 def test_currency_units_go_before_the_number(signed_in, db, signups):
     post(signed_in, f"/stats/{signups}/unit", {"unit": "$"}, htmx=True)
     html = signed_in.get(f"/stats/{signups}?tf=1h").get_data(as_text=True)
-    assert '<td class="num strong">$6</td>' in html
+    assert '<td data-label="Total" class="num strong">$6</td>' in html
 
 
 def test_public_toggle(signed_in, db, signups):

@@ -26,7 +26,7 @@ def public_stat(db, cache, key: str, code: str | None, now: int, known_etags=())
     view = cache.get(etag)
     if view is None:
         full = sp.stat_view(db, stat["account_id"], stat["id"], code, True, now, stat["timezone"] or "UTC",
-                            with_points=False)
+                            with_points=False, with_marks=False)   # alerts are the owner's business
         view = {k: v for k, v in full.items() if k not in ("points", "previous", "embed")}
         view["stat"] = {**embeds.public_fields(stats)[0], "last_data_at": full["stat"]["last_data_at"]}
         view["timezone"] = stat["timezone"] or "UTC"

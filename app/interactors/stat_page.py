@@ -57,8 +57,23 @@ def _change(current, previous) -> float | None:
     return pct if math.isfinite(pct) else None
 
 
+def graph_size(raw) -> tuple[int, int]:
+    """The graph's (width, height) for the width the page shows it at (`w`, sent by the page's
+    script); without one, the desktop size. Narrow graphs get relatively taller so they stay legible."""
+    try:
+        width = int(str(raw))
+    except (TypeError, ValueError):
+        return graphs.GRAPH_WIDTH, graphs.GRAPH_HEIGHT
+    width = max(MIN_GRAPH_WIDTH, min(width, MAX_GRAPH_WIDTH))
+    return width, max(200, min(graphs.GRAPH_HEIGHT, round(width * 0.6)))
+
+
+MIN_GRAPH_WIDTH, MAX_GRAPH_WIDTH = 240, 1600
+
+
 def stat_view(db, account_id: int, stat_id: int, code, compare: bool, now: int, tz: str, *,
-              with_points: bool = True, with_summary: bool = True, start=None, end=None) -> dict:
+              with_points: bool = True, with_summary: bool = True, start=None, end=None, width=None,
+              with_marks: bool = True) -> dict:
     """Everything the stat page shows: the stat, the graph (SVG and, unless with_points is off, its
     points) with the times its alerts fired, and (unless with_summary is off: the table does not
     depend on the timeframe, so switching timeframes leaves it alone) the summaries."""
@@ -78,8 +93,9 @@ def stat_view(db, account_id: int, stat_id: int, code, compare: bool, now: int, 
         return stat, win, data, rows
 
     stat, win, data, rows = db.read(tx_fn)
+    size = graph_size(width)
     first = data["buckets"][0].time if data["buckets"] else now
-    marks = graph_marks(db, account_id, stat, first, (win.end or now) + 1)
+    marks = graph_marks(db, account_id, stat, first, (win.end or now) + 1) if with_marks else []
     kind = stat["kind"]
     shown = summarize(data["buckets"], kind).as_dict()
     previous = summarize(data["previous"], kind).as_dict() if data["previous"] is not None else None
@@ -112,7 +128,8 @@ def stat_view(db, account_id: int, stat_id: int, code, compare: bool, now: int, 
         "summary_for": summary_for,
         "summary_note": _summary_note(rows, summary_for, headline, shown[headline], start, stat.get("unit") or ""),
         "marks": [{"time": t, "kind": k, "label": label} for t, k, label in marks],
-        "svg": graphs.render(stat, win, data, tz, marks=marks),
+        "svg": graphs.render(stat, win, data, tz, marks=marks, width=size[0], height=size[1]),
+        "graph_width": size[0],
     }
 
 

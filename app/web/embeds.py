@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, make_response, render_template, request
 
 from app.embed_cache import RenderCache
+from app.errors import NotFound
 from app.interactors import embeds, public_page
 from app.web.auth import db, now
 
@@ -85,7 +86,40 @@ def present_public(result: dict):
 
 @bp.get("/embed/graph/<path:keys>")
 def graph(keys: str):
-    return present_graph(embeds.graph(db(), cache(), keys, request.args, now(), request.if_none_match))
+    try:
+        return present_graph(embeds.graph(db(), cache(), keys, request.args, now(), request.if_none_match))
+    except NotFound:
+        if keys.endswith(".svg"):
+            return present_missing(request.args)
+        raise
+
+
+def present_missing(args):
+    """A bad or revoked embed key in an <img>: a readable placeholder (still a 404) instead of a
+    broken-image icon on someone's page."""
+    from markupsafe import escape
+
+    def size(raw, default: int, lo: int, hi: int) -> int:
+        try:
+            return max(lo, min(int(str(raw)), hi))
+        except (TypeError, ValueError):
+            return default
+
+    w, h = size(args.get("w"), 500, 120, 2000), size(args.get("h"), 200, 40, 1200)
+    head, note = "Graph not available", "Check the embed key: the stat may be deleted or private."
+    mid = h / 2
+    lines = f'<text x="{w / 2}" y="{mid - 4 if h >= 60 else mid + 5}" font-size="14" font-weight="600">{head}</text>'
+    if h >= 60 and w >= 360:
+        lines += f'<text x="{w / 2}" y="{mid + 16}" font-size="12">{escape(note)}</text>'
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+           f'aria-label="{head}. {escape(note)}"><rect x="0.5" y="0.5" width="{w - 1}" height="{h - 1}" rx="6" '
+           f'fill="#f9fafb" stroke="#d1d5db" stroke-dasharray="4 3"/><g fill="#4b5563" text-anchor="middle" '
+           f'font-family="sans-serif">{lines}</g></svg>')
+    resp = current_app.response_class(svg, status=404, mimetype="image/svg+xml")
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.get("/embed/<any(text, data, table, histogram):kind>/<path>")

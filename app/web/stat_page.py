@@ -9,7 +9,7 @@ import json
 from flask import Blueprint, flash, g, jsonify, make_response, redirect, render_template, request, url_for
 
 from app.interactors import stat_page as sp
-from app.web.auth import config, db, login_required, now
+from app.web.auth import base_url, db, login_required, now
 from app.web.present import fragment, is_htmx, page, wants_json
 
 bp = Blueprint("stat_page", __name__)
@@ -39,7 +39,7 @@ def present_view(view: dict):
     ctx = dict(v=view, s=view["stat"], now=now(), title=view["stat"]["name"])
     if wants_json() or (is_htmx() and not _history_restore()):
         return page(VIEW, data=data, **ctx)
-    ctx["eb"] = sp.embed_options(view["stat"], {}, config().base_url)   # the embed builder, at its defaults
+    ctx["eb"] = sp.embed_options(view["stat"], {}, base_url())   # the embed builder, at its defaults
     resp = make_response(render_template("layouts/app.html", partial=PAGE, **ctx))
     resp.vary.add("HX-Request")
     resp.vary.add("Accept")
@@ -103,7 +103,7 @@ def show(stat_id: int):
     a = request.args
     view = sp.stat_view(db(), g.account["id"], stat_id, a.get("tf"), sp.parse_compare(a.get("compare")), now(), _tz(),
                         with_points=wants_json(), with_summary=not fragment_only, start=a.get("start"),
-                        end=a.get("end"))
+                        end=a.get("end"), width=a.get("w"))
     return present_view(view)
 
 
@@ -151,13 +151,13 @@ def public(stat_id: int):
 @bp.get("/stats/<int:stat_id>/embed")
 @login_required
 def embed_builder(stat_id: int):
-    return present_builder(sp.embed_builder(db(), g.account["id"], stat_id, request.args, config().base_url))
+    return present_builder(sp.embed_builder(db(), g.account["id"], stat_id, request.args, base_url()))
 
 
 @bp.post("/stats/<int:stat_id>/embed-key")
 @login_required
 def rotate_embed_key(stat_id: int):
-    return present_builder(sp.rotate_embed_key(db(), g.account["id"], stat_id, config().base_url), rotated=True)
+    return present_builder(sp.rotate_embed_key(db(), g.account["id"], stat_id, base_url()), rotated=True)
 
 
 @bp.post("/stats/<int:stat_id>/delete")
