@@ -154,3 +154,43 @@ def test_the_public_page_and_dashboard_tiles_hover_too(browser, live_server, db)
         page.mouse.move(bb["x"] + bb["width"] * 0.5, bb["y"] + bb["height"] * 0.4)
         expect(page.locator(f"{graph} .graph-tip").first).to_contain_text("latency")
     ctx.close()
+
+
+def test_analysis_disables_the_sixth_box_and_zooms_keeping_the_selection(browser, live_server, db):
+    acc, stat = _latency(db)
+    now = int(time.time())
+    record_ez(db, acc.ezkey, [EzItem(stat=f"s{i}", value=float(i), t=now - 60 * k) for i in range(6) for k in (1, 90)],
+              now, bulk=True)
+    ctx, page = _log_in(browser, live_server)
+    page.goto(f"{live_server}/analyze?s={stat}&tf=1d")
+    boxes = {name: page.locator(f'#stat-picker input[value="{stat_row(db, acc.id, name)["id"]}"]')
+             for name in ("s0", "s1", "s2", "s3", "s4")}
+    for name in ("s0", "s1", "s2", "s3"):
+        boxes[name].check()
+        expect(page.locator("#analysis-graph .overlay-stats")).to_contain_text(name)
+    expect(boxes["s4"]).to_be_disabled()   # five ticked: the others wait, the graph stays
+    expect(page.locator("#analysis-graph svg.eyrie-graph")).to_be_visible()
+    boxes["s0"].uncheck()
+    expect(boxes["s4"]).to_be_enabled()
+    expect(page.locator("#analysis-graph .overlay-stats")).not_to_contain_text("s0")
+    # A drag across the overlay zooms it; the URL keeps the stats and gets the range.
+    svg = page.locator("#analysis-graph svg.eyrie-graph")
+    bb = svg.bounding_box()
+    y = bb["y"] + bb["height"] * 0.4
+    page.mouse.move(bb["x"] + bb["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(bb["x"] + bb["width"] * 0.6, y, steps=6)
+    page.mouse.up()
+    page.wait_for_url("**/analyze?*start=*")
+    q = parse_qs(urlparse(page.url).query)
+    assert str(stat) in q["s"] and len(q["s"]) == 4 and int(q["end"][0]) > int(q["start"][0])
+    expect(page.locator("#analysis-graph")).to_contain_text("@")
+    assert not page.locator('input[name="tf"]:checked').count()
+    # Ticking another stat keeps the zoomed range (the form carries start/end); a timeframe drops it.
+    boxes["s0"].check()
+    expect(page.locator("#analysis-graph .overlay-stats")).to_contain_text("s0")
+    assert f"start={q['start'][0]}" in page.url
+    page.locator("label", has_text="1w").click()
+    expect(page).to_have_url(re.compile(r"tf=1w"))
+    assert "start=" not in page.url
+    ctx.close()
