@@ -180,13 +180,18 @@
       }
       show(nearest(xs, x));
     });
-    svg.addEventListener("pointerleave", function () {
-      if (!drag && document.activeElement !== box) hide();
+    svg.addEventListener("pointerleave", function (e) {
+      // A finger lifts off (and "leaves") right after a tap: keep what the tap showed until a tap elsewhere.
+      if (!drag && e.pointerType !== "touch" && document.activeElement !== box) hide();
+    });
+    document.addEventListener("pointerdown", function (e) {
+      if (!box.contains(e.target)) hide();
     });
     svg.addEventListener("pointerdown", function (e) {
-      if (!canZoom || e.button !== 0) return;
       var x = toSvgX(e.clientX);
       if (x === null || x < left || x > left + width) return;
+      show(nearest(xs, x));   // a tap (touch screens have no hover) shows the values too
+      if (!canZoom || e.button !== 0) return;
       drag = {x0: x, x1: x};
       if (svg.setPointerCapture) svg.setPointerCapture(e.pointerId);
       e.preventDefault();

@@ -116,3 +116,81 @@ def test_a_drag_zooms_into_the_range_and_pushes_its_url(browser, live_server, db
     page.go_back()
     expect(page.locator('nav.tabs a[aria-current="true"]')).to_have_text("1 day")
     ctx.close()
+
+
+def test_a_tap_on_a_phone_shows_the_values(browser, live_server, db):
+    _, stat = _latency(db)
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = ctx.new_page()
+    page.goto(live_server + "/login")
+    page.get_by_label("Email").fill("hover@example.com")
+    page.get_by_label("Password").fill("hover-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(live_server + "/login")
+    page.goto(f"{live_server}/stats/{stat}?tf=1d")
+    box = _plot_box(page)
+    page.touchscreen.tap(box["x0"] + (box["x1"] - box["x0"]) * 0.7, (box["y0"] + box["y1"]) / 2)
+    tip = page.locator("#stat-graph .graph-tip")
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text(" ms")
+    assert "start=" not in page.url   # a tap is not a zoom
+    ctx.close()
+
+
+def test_the_public_page_and_dashboard_tiles_hover_too(browser, live_server, db):
+    from app.interactors import dashboards as dash
+    from app.interactors.accounts import get_account
+
+    acc, stat = _latency(db)
+    db.run(lambda tx: tx.execute("UPDATE stats SET public = 1 WHERE id = ?", (stat,)))
+    key = stat_row(db, acc.id, "latency")["embed_key"]
+    board = dash.create_dashboard(db, acc.id, "Ops", int(time.time()))
+    dash.add_tile(db, get_account(db, acc.id), board, [str(stat)], "1d", "2", "", int(time.time()))
+    ctx, page = _log_in(browser, live_server)
+    for url, graph in ((f"{live_server}/s/{key}", "#stat-graph"), (f"{live_server}/dashboards/{board}", ".tile-graph")):
+        page.goto(url)
+        svg = page.locator(f"{graph} svg").first
+        bb = svg.bounding_box()
+        page.mouse.move(bb["x"] + bb["width"] * 0.5, bb["y"] + bb["height"] * 0.4)
+        expect(page.locator(f"{graph} .graph-tip").first).to_contain_text("latency")
+    ctx.close()
+
+
+def test_analysis_disables_the_sixth_box_and_zooms_keeping_the_selection(browser, live_server, db):
+    acc, stat = _latency(db)
+    now = int(time.time())
+    record_ez(db, acc.ezkey, [EzItem(stat=f"s{i}", value=float(i), t=now - 60 * k) for i in range(6) for k in (1, 90)],
+              now, bulk=True)
+    ctx, page = _log_in(browser, live_server)
+    page.goto(f"{live_server}/analyze?s={stat}&tf=1d")
+    boxes = {name: page.locator(f'#stat-picker input[value="{stat_row(db, acc.id, name)["id"]}"]')
+             for name in ("s0", "s1", "s2", "s3", "s4")}
+    for name in ("s0", "s1", "s2", "s3"):
+        boxes[name].check()
+        expect(page.locator("#analysis-graph .overlay-stats")).to_contain_text(name)
+    expect(boxes["s4"]).to_be_disabled()   # five ticked: the others wait, the graph stays
+    expect(page.locator("#analysis-graph svg.eyrie-graph")).to_be_visible()
+    boxes["s0"].uncheck()
+    expect(boxes["s4"]).to_be_enabled()
+    expect(page.locator("#analysis-graph .overlay-stats")).not_to_contain_text("s0")
+    # A drag across the overlay zooms it; the URL keeps the stats and gets the range.
+    svg = page.locator("#analysis-graph svg.eyrie-graph")
+    bb = svg.bounding_box()
+    y = bb["y"] + bb["height"] * 0.4
+    page.mouse.move(bb["x"] + bb["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(bb["x"] + bb["width"] * 0.6, y, steps=6)
+    page.mouse.up()
+    page.wait_for_url("**/analyze?*start=*")
+    q = parse_qs(urlparse(page.url).query)
+    assert str(stat) in q["s"] and len(q["s"]) == 4 and int(q["end"][0]) > int(q["start"][0])
+    expect(page.locator("#analysis-graph")).to_contain_text("@")
+    assert not page.locator('input[name="tf"]:checked').count()
+    # Ticking another stat keeps the zoomed range (the form carries start/end); a timeframe drops it.
+    boxes["s0"].check()
+    expect(page.locator("#analysis-graph .overlay-stats")).to_contain_text("s0")
+    assert f"start={q['start'][0]}" in page.url
+    page.locator("label", has_text="1w").click()
+    expect(page).to_have_url(re.compile(r"tf=1w"))
+    assert "start=" not in page.url
+    ctx.close()
