@@ -52,28 +52,35 @@ TARGETS = [
 ]
 
 
-def build_points(end_minute: int) -> tuple[bytes, int]:
-    """Two days of one-minute points ending at end_minute; value metrics stop at the last whole hour."""
+def build_points(end_minute: int) -> tuple[bytes, dict[str, int]]:
+    """Two days of one-minute points ending at end_minute (value metrics stop at the last whole
+    hour), and each metric's last point time."""
     start = end_minute - 2 * 86400
     start -= start % 3600
     last_value_minute = end_minute - end_minute % 3600 - 60
-    lines = []
+    lines, last = [], {}
+
+    def add(name, value, t):
+        lines.append(f"{name} {value} {t}")
+        last[name] = t
+
     for i, t in enumerate(range(start, end_minute + 60, 60)):
         if i % 7 != 3:
-            lines.append(f"bench.agree.c1 {i % 13 + 1} {t}")
+            add("bench.agree.c1", i % 13 + 1, t)
         if i % 3:
-            lines.append(f"bench.agree.c2 5 {t}")
+            add("bench.agree.c2", 5, t)
         hour = (t - start) // 3600
         if t <= last_value_minute and i % 10 != 5 and not 10 <= hour < 13:
-            lines.append(f"agree.v1 {(i * 7) % 50} {t}")
-            lines.append(f"agree.v2 {(i % 500) * 3} {t}")
-    return ("\n".join(lines) + "\n").encode(), start
+            add("agree.v1", (i * 7) % 50, t)
+            add("agree.v2", (i % 500) * 3, t)
+    return ("\n".join(lines) + "\n").encode(), last
 
 
-def wait_for_whisper(graphite: Graphite, end_minute: int, timeout: float = 120) -> None:
+def wait_for_whisper(graphite: Graphite, last: dict[str, int], timeout: float = 120) -> None:
+    """Until every metric's last point is on disk (carbon writes a metric's points together)."""
     import whisper
 
-    files = {"bench/agree/c1.wsp": end_minute, "bench/agree/c2.wsp": end_minute}
+    files = {name.replace(".", "/") + ".wsp": t for name, t in last.items()}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         done = True
@@ -87,7 +94,6 @@ def wait_for_whisper(graphite: Graphite, end_minute: int, timeout: float = 120) 
                 done = False
                 break
         if done:
-            time.sleep(2)  # carbon writes metric by metric: give the others their turn
             return
         time.sleep(0.2)
     log = (graphite.dir / "carbon.log").read_text()[-3000:]
@@ -106,7 +112,7 @@ def test_render_json_agrees_with_graphite(db, db_url, account, config, tmp_path,
 
     now = int(time.time())
     end_minute = now - now % 60 - 60
-    payload, _ = build_points(end_minute)
+    payload, last = build_points(end_minute)
     graphite.send(payload)
 
     lis = ListenerProcess(db_url, tmp_path / "var", "--graphite", "127.0.0.1:0", "--account", account.email,
@@ -121,7 +127,7 @@ def test_render_json_agrees_with_graphite(db, db_url, account, config, tmp_path,
     finally:
         lis.kill()
     assert summary["stored"] == payload.count(b"\n") and summary["malformed"] == 0
-    wait_for_whisper(graphite, end_minute)
+    wait_for_whisper(graphite, last)
 
     clock = Clock(int(time.time()))
     web = create_web_app(config, db, clock).test_client()

@@ -157,3 +157,12 @@ def test_cli_import_with_progress_and_errors(db, db_url, account, tmp_path):
     assert f"{tmp_path / 'bad.csv'}:2:" in r.stderr
     assert json.loads(r.stdout.splitlines()[-1])["series"] == 0
     assert stat_row(db, account.id, "bad") is None
+
+
+def test_numbers_out_of_the_live_range_are_refused_but_old_history_is_not(db, account, tmp_path):
+    (tmp_path / "huge.csv").write_text("time,value\n1795530000,1e20\n")
+    report = run_import(db, account.email, [str(tmp_path / "huge.csv")], NOW, progress=False)
+    assert report["series"] == 0 and "outside -1e15 .. 1e15" in report["errors"][0]
+    (tmp_path / "old.csv").write_text("time,value\n946684800,3\n")  # 2000-01-01: far beyond live back-dating
+    assert run_import(db, account.email, [str(tmp_path / "old.csv")], NOW, progress=False)["errors"] == []
+    assert rollup(db, stat_row(db, account.id, "old")["id"], 60, 946684800) == (3, 1, 3, 3)

@@ -229,3 +229,25 @@ def test_hostile_input_is_counted_and_the_listener_keeps_working(db, account, ex
     summary = lis.stop()
     assert summary["malformed"] == 2 and summary["rejected"] == 1
     assert stat_names(db, account.id) == ["still.counting", "still.up"]
+
+
+def test_the_stat_limit_applies_per_account_and_spares_the_others(db, db_url, account, other_account, export,
+                                                                 tmp_path):
+    from app.interactors.ingest import EzItem, record_ez
+
+    record_ez(db, account.email, [EzItem("existing", count=1, t=int(time.time()))], int(time.time()))
+    ann, bob = metrics_token(db, account.id), metrics_token(db, other_account.id)
+    lis = ListenerProcess(db_url, tmp_path / "var", "--statsd", "127.0.0.1:0", "--flush-interval", "60")
+    lis.env["EYRIE_MAX_STATS"] = "2"
+    lis.start()
+    try:
+        client = statsd_client.StatsClient(*lis.statsd)
+        for name in ("existing", "second", "third"):
+            client.incr(f"{ann}.{name}")
+        client.incr(f"{bob}.mine", 5)
+        summary = lis.stop()
+    finally:
+        lis.kill()
+    assert summary["rejected"] == 1 and summary["stored"] == 3
+    assert len(stat_names(db, account.id)) == 2 and "existing" in stat_names(db, account.id)
+    assert total(export, other_account.access_token, "mine") == 5
