@@ -161,6 +161,7 @@ def test_activate_runs_exactly_the_named_roles_restarts_onto_a_new_release_and_r
     r1, r2 = releases
     monkeypatch.setattr(act, "FIRST_PORT", {"ingest": free_port(), "web": free_port()})
     env = _env(db_url, tmp_path / "var")
+    del env["EYRIE_SECRET_KEY"]
 
     # A fresh server: three processes start at once on an empty database; each runs the migrations.
     first = act.activate(r1, base, act.parse_roles("ingest:2,web:1"), ctl, env)
@@ -168,6 +169,7 @@ def test_activate_runs_exactly_the_named_roles_restarts_onto_a_new_release_and_r
     assert (base / "current").resolve() == r1.resolve()
     names = first["programs"]["ingest"] + first["programs"]["web"]
     assert len(names) == 3 and all(_cwd(ctl, n) == r1.resolve() for n in names)
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600   # made once, before they started
     db = Database(db_url)
     try:
         versions = db.read(lambda tx: tx.all("SELECT version, COUNT(*) AS n FROM schema_migrations GROUP BY version"))
