@@ -136,10 +136,10 @@ def test_nginx_serves_static_files_and_caches_embeds(cluster, acct):
 
 
 class Load:
-    """Clients posting through nginx: single posts and JSON bulk posts, one counter of 1 per distinct
+    """Clients posting through nginx: JSON bulk, single POSTs and GETs, one counter of 1 per distinct
     minute, so a point stored twice shows as n=2 and a lost acknowledged one as a missing row."""
 
-    def __init__(self, url: str, ezkey: str, base: int, threads: int = 4, bulk: int = 20):
+    def __init__(self, url: str, ezkey: str, base: int, threads: int = 6, bulk: int = 20):
         self.url, self.ezkey, self.base, self.bulk = url, ezkey, base, bulk
         self.acked: dict[str, list[int]] = collections.defaultdict(list)
         self.failed = 0
@@ -149,9 +149,20 @@ class Load:
 
     def _run(self, i: int) -> None:
         session = requests.Session()
-        name, n, is_bulk = f"load.{i}", 0, i % 2 == 1
+        # Thread kinds: JSON bulk POSTs, single form POSTs, and single GETs (StatHat clients count
+        # with GET too, which nginx must not re-send either).
+        name, n, kind = f"load.{i}", 0, ("bulk", "post", "get")[i % 3]
         while not self.stop.is_set():
-            if is_bulk:
+            if kind == "get":
+                ts = [self.base + n * MINUTE]
+                n += 1
+                try:
+                    r = session.get(f"{self.url}/ez", params={"ezkey": self.ezkey, "stat": name, "count": "1",
+                                                              "t": str(ts[0])}, timeout=30)
+                    ok = r.status_code == 204
+                except requests.RequestException:
+                    ok = False
+            elif kind == "bulk":
                 ts = [self.base + (n + k) * MINUTE for k in range(self.bulk)]
                 body = {"ezkey": self.ezkey, "data": [{"stat": name, "count": 1, "t": t} for t in ts]}
                 n += self.bulk
