@@ -30,6 +30,7 @@ from eyrie_ops import cluster as local_cluster  # noqa: E402
 
 pytestmark = pytest.mark.skipif(BACKEND != "mariadb", reason="the cluster tests run in the MariaDB pass")
 MINUTE = 60
+MONITOR = "monitor@cluster.test"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,8 @@ def cluster(tmp_path_factory):
     c = local_cluster.Cluster(tmp_path_factory.mktemp("cluster"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("EYRIE_")}
     env["EYRIE_MAIL_FROM"] = "cluster@eyrie.test"   # any EYRIE_* setting reaches every process
+    env["EYRIE_SELF_MONITOR"] = MONITOR             # made below, once the cluster is up
+    env["EYRIE_SELF_MONITOR_EVERY"] = "10"
     try:
         info = c.up(env=env, threads=6)
     except BaseException:
@@ -48,6 +51,7 @@ def cluster(tmp_path_factory):
         raise
     c.info = info
     c.db = Database(info["database_url"])
+    create_account(c.db, MONITOR, "correct horse battery", int(time.time()))
     yield c
     c.db.close()
     c.down()
@@ -132,10 +136,10 @@ def test_nginx_serves_static_files_and_caches_embeds(cluster, acct):
 
 
 class Load:
-    """Clients posting through nginx: single posts and JSON bulk posts, one counter of 1 per distinct
+    """Clients posting through nginx: JSON bulk, single POSTs and GETs, one counter of 1 per distinct
     minute, so a point stored twice shows as n=2 and a lost acknowledged one as a missing row."""
 
-    def __init__(self, url: str, ezkey: str, base: int, threads: int = 4, bulk: int = 20):
+    def __init__(self, url: str, ezkey: str, base: int, threads: int = 6, bulk: int = 20):
         self.url, self.ezkey, self.base, self.bulk = url, ezkey, base, bulk
         self.acked: dict[str, list[int]] = collections.defaultdict(list)
         self.failed = 0
@@ -145,9 +149,20 @@ class Load:
 
     def _run(self, i: int) -> None:
         session = requests.Session()
-        name, n, is_bulk = f"load.{i}", 0, i % 2 == 1
+        # Thread kinds: JSON bulk POSTs, single form POSTs, and single GETs (StatHat clients count
+        # with GET too, which nginx must not re-send either).
+        name, n, kind = f"load.{i}", 0, ("bulk", "post", "get")[i % 3]
         while not self.stop.is_set():
-            if is_bulk:
+            if kind == "get":
+                ts = [self.base + n * MINUTE]
+                n += 1
+                try:
+                    r = session.get(f"{self.url}/ez", params={"ezkey": self.ezkey, "stat": name, "count": "1",
+                                                              "t": str(ts[0])}, timeout=30)
+                    ok = r.status_code == 204
+                except requests.RequestException:
+                    ok = False
+            elif kind == "bulk":
                 ts = [self.base + (n + k) * MINUTE for k in range(self.bulk)]
                 body = {"ezkey": self.ezkey, "data": [{"stat": name, "count": 1, "t": t} for t in ts]}
                 n += self.bulk
@@ -325,3 +340,21 @@ def test_two_worker_processes_over_ten_minutes_of_fake_time_send_each_alert_and_
         hooks.stop()
         smtp.stop()
         ctl(cluster, "start", *workers)
+
+
+def test_every_process_records_its_own_figures_in_the_monitoring_account(cluster):
+    from app.interactors.self_monitor import DASHBOARD
+
+    requests.get(f"{cluster.info['url']}/login", timeout=5)
+    db = cluster.db
+
+    def names():
+        return {r["name"] for r in db.read(lambda tx: tx.all(
+            "SELECT s.name FROM stats s JOIN accounts a ON a.id = s.account_id WHERE a.email = ?", (MONITOR,)))}
+
+    wanted = {"eyrie ingest ez requests", "eyrie ingest rss mb", "eyrie web page requests", "eyrie web rss mb",
+              "eyrie web replica lag ms", "eyrie worker alerts ms", "eyrie worker rss mb"}
+    wait_until("figures from ingest, web and worker processes", lambda: wanted <= names(), timeout=60, every=1)
+    boards = db.read(lambda tx: tx.all("SELECT d.name FROM dashboards d JOIN accounts a ON a.id = d.account_id"
+                                       " WHERE a.email = ?", (MONITOR,)))
+    assert [b["name"] for b in boards].count(DASHBOARD) == 1   # however many processes raced to make it

@@ -161,6 +161,7 @@ def test_activate_runs_exactly_the_named_roles_restarts_onto_a_new_release_and_r
     r1, r2 = releases
     monkeypatch.setattr(act, "FIRST_PORT", {"ingest": free_port(), "web": free_port()})
     env = _env(db_url, tmp_path / "var")
+    del env["EYRIE_SECRET_KEY"]
 
     # A fresh server: three processes start at once on an empty database; each runs the migrations.
     first = act.activate(r1, base, act.parse_roles("ingest:2,web:1"), ctl, env)
@@ -168,6 +169,7 @@ def test_activate_runs_exactly_the_named_roles_restarts_onto_a_new_release_and_r
     assert (base / "current").resolve() == r1.resolve()
     names = first["programs"]["ingest"] + first["programs"]["web"]
     assert len(names) == 3 and all(_cwd(ctl, n) == r1.resolve() for n in names)
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600   # made once, before they started
     db = Database(db_url)
     try:
         versions = db.read(lambda tx: tx.all("SELECT version, COUNT(*) AS n FROM schema_migrations GROUP BY version"))
@@ -218,3 +220,39 @@ def test_forwarded_headers_are_believed_only_with_eyrie_proxy_hops():
     # One hop: only the address nginx appended (the last) counts; a client's own claim does not.
     assert one.get("/", headers=forged, environ_base={"REMOTE_ADDR": "127.0.0.1"}).text == \
         "198.51.100.7 https stats.example.com"
+
+
+@pytest.mark.skipif(not NGINX, reason="nginx is not installed (.ci/install-deps.sh installs it)")
+def test_nginx_serves_a_releases_hashed_files_for_a_year_and_gzipped(releases, tmp_path):
+    rel, port = releases[0], free_port()
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "eyrie.conf").write_text(render.nginx(
+        listen=f"127.0.0.1:{port}", ingest_servers=[f"127.0.0.1:{free_port()}"],
+        web_servers=[f"127.0.0.1:{free_port()}"], root=rel, cache_dir=tmp_path / "cache"))
+    user = "root" if os.geteuid() == 0 else ""   # pytest's folders are private to their owner
+    (tmp_path / "nginx.conf").write_text(render.nginx_main(prefix=tmp_path, include=tmp_path / "eyrie.conf",
+                                                           user=user))
+    proc = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e",
+                             str(tmp_path / "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                requests.get(url + "/static/embed.js", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+        hashed = json.loads((rel / "static" / "manifest.json").read_text())["app.css"]
+        r = requests.get(f"{url}/static/{hashed}", headers={"Accept-Encoding": "gzip"}, timeout=5)
+        assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert r.headers.get("Content-Encoding") == "gzip" and r.content == (ROOT / "static" / "app.css").read_bytes()
+        plain = requests.get(f"{url}/static/embed.js", timeout=5)
+        assert plain.headers["Cache-Control"] == "public, max-age=300"
+        assert plain.content == (ROOT / "static" / "embed.js").read_bytes()
+        # No process behind it: a page is a 502 from nginx, never a static file or a hang.
+        assert requests.get(f"{url}/stats", timeout=5).status_code == 502
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -119,3 +119,28 @@ def test_without_an_account_figures_are_dropped_and_nothing_fails(config, db):
 def test_off_by_default_no_wrapper_and_no_figures(config, db):
     app = create_app("ingest", config, db)
     assert not hasattr(app, "monitor") and monitoring.active() is None
+
+
+def test_processes_racing_to_make_the_health_dashboard_leave_exactly_one(db_url, db, account):
+    import threading
+
+    from app.interactors.self_monitor import ensure_health_dashboard
+    from app.storage.db import Database
+
+    dbs = [Database(db_url) for _ in range(4)]
+    barrier = threading.Barrier(4)
+    ids: list = [None] * 4
+
+    def race(i):
+        barrier.wait()
+        ids[i] = ensure_health_dashboard(dbs[i], account.ezkey, NOW)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for d in dbs:
+        d.close()
+    boards = [d for d in list_dashboards(db, account.id)["dashboards"] if d["name"] == DASHBOARD]
+    assert len(boards) == 1 and set(ids) == {boards[0]["id"]} and boards[0]["tiles"] == len(TILES)

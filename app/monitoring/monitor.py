@@ -27,7 +27,10 @@ def rss_mb() -> float | None:
 
 class SelfMonitor:
     def __init__(self, db, ezkey: str, role: str, every: float = 30, clock=time.time):
-        self.db = db
+        # Its reads and writes go to the primary (a replica could hide the dashboard another process
+        # just made); the routed database is kept for its replica lags.
+        self.routed = db
+        self.db = getattr(db, "primary", db)
         self.ezkey = ezkey
         self.role = role
         self.every = min(max(every, MIN_EVERY), MAX_EVERY)
@@ -47,7 +50,7 @@ class SelfMonitor:
         queue = getattr(writer, "_queue", None)
         if queue is not None:
             self.figures.value("writer queue", queue.qsize())
-        lags = getattr(self.db, "lags", None)
+        lags = getattr(self.routed, "lags", None)
         if callable(lags):
             known = [v for v in lags().values() if v is not None]
             if known:

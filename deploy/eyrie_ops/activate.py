@@ -6,7 +6,8 @@
    (e.g. `ingest,web` or `ingest:3,web:2,worker:1`) or else the file BASE/roles (same syntax, one
    or more lines), into BASE/supervisor/eyrie.conf (include it from supervisord's config; Debian:
    a symlink in /etc/supervisor/conf.d/). Environment: BASE/eyrie.env (KEY=VALUE lines) plus the
-   caller's EYRIE_* settings.
+   caller's EYRIE_* settings; EYRIE_VAR_DIR defaults to BASE/var (shared by every release), where
+   the secret key is made once unless EYRIE_SECRET_KEY is set.
 3. supervisorctl reread + update: programs of roles no longer named stop, new ones start; then every
    program of a kept role restarts, one at a time, so nginx always has another process of the role
    to pass requests to. Each process runs pending migrations at start (safe from several at once).
@@ -73,6 +74,20 @@ def switch(base: Path, release: Path) -> Path | None:
     return old
 
 
+def _secret_once(var: Path) -> None:
+    """Made here, before any process starts: processes starting together would each generate
+    their own, and sessions signed by one web process would fail on the others."""
+    import secrets
+
+    var.mkdir(parents=True, exist_ok=True)
+    path = var / "secret_key"
+    if not path.exists():
+        tmp = var / ".secret_key.new"
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        os.replace(tmp, path)
+
+
 def programs(roles: dict[str, int]) -> dict[str, list[str]]:
     out = {}
     for role, n in roles.items():
@@ -91,6 +106,10 @@ def activate(release: Path, base: Path, roles: dict[str, int], ctl: list[str], e
     old = switch(base, release)
     current = base / "current"
     app_env = {**read_env(base / "eyrie.env"), **{k: v for k, v in env.items() if k.startswith("EYRIE_")}}
+    # State outlives releases: var/ (SQLite file, outbox, secret key) lives beside them, not in one.
+    var = Path(app_env.setdefault("EYRIE_VAR_DIR", str(base / "var")))
+    if not app_env.get("EYRIE_SECRET_KEY"):
+        _secret_once(var)
     conf = base / "supervisor" / "eyrie.conf"
     conf.parent.mkdir(exist_ok=True)
     ports = {r: [FIRST_PORT[r] + i for i in range(n)] for r, n in roles.items() if r in FIRST_PORT}
