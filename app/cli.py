@@ -150,6 +150,10 @@ def _worker(args, config: Config, db: Database) -> int:
         _out(args, summary, "\n".join(f"{name}: {result}" for name, result in summary.items()))
         return 0
     worker = Worker(db, config)
+    if config.self_monitor:
+        from app.monitoring.monitor import SelfMonitor
+
+        SelfMonitor(db, config.self_monitor, "worker", config.self_monitor_every).start()
     # SIGTERM and Ctrl-C let the current step finish, then the loop returns.
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)

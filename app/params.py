@@ -19,6 +19,13 @@ _INT = re.compile(r"-?[0-9]{1,18}")
 _DECIMAL = re.compile(r"-?[0-9]{1,18}(?:\.[0-9]{0,9})?")   # 500.0, 1700000000.25
 
 
+def _value(text: str, lo: int, hi: int, decimals: bool = False) -> int | None:
+    if not (_DECIMAL if decimals else _INT).fullmatch(text) or (text.startswith("-") and lo >= 0):
+        return None
+    value = int(text.split(".")[0])
+    return value if lo <= value <= hi else None
+
+
 def parse_int(raw, *, field: str, lo: int, hi: int, default: int | None = None, label: str | None = None,
               decimals: bool = False) -> int:
     """raw (a str, or None / "" for `default`) as an int in [lo, hi], else Invalid naming `field`.
@@ -27,17 +34,13 @@ def parse_int(raw, *, field: str, lo: int, hi: int, default: int | None = None, 
     text = "" if raw is None else str(raw).strip()
     if text == "" and default is not None:
         return default
-    pattern = _DECIMAL if decimals else _INT
-    if pattern.fullmatch(text):
-        value = int(text.split(".")[0])
-        if lo <= value <= hi and not (text.startswith("-") and lo >= 0):
-            return value
-    name = label or field
-    raise Invalid(f"{name} must be a whole number from {lo} to {hi}, not {text[:20]!r}", field=field)
+    value = _value(text, lo, hi, decimals)
+    if value is None:
+        raise Invalid(f"{label or field} must be a whole number from {lo} to {hi}, not {text[:20]!r}", field=field)
+    return value
 
 
 def is_int(raw, lo: int, hi: int) -> bool:
     """Whether raw would parse: for a value that is looked up rather than refused (an id in a URL
     path is a 404 when it is no id)."""
-    text = "" if raw is None else str(raw).strip()
-    return bool(_INT.fullmatch(text)) and lo <= int(text) <= hi
+    return _value("" if raw is None else str(raw).strip(), lo, hi) is not None

@@ -55,3 +55,95 @@ document.querySelectorAll("select[data-guess-timezone]").forEach((s) => {
     if (tz && [...s.options].some((o) => o.value === tz)) s.value = tz;
   } catch (err) { /* no Intl: keep UTC */ }
 });
+
+// The phone menu: the button shows and hides the nav (CSS keeps it open where there is room).
+(() => {
+  const bar = document.querySelector(".topbar");
+  const btn = bar && bar.querySelector(".menu-toggle");
+  if (!btn) return;
+  btn.hidden = false;
+  bar.classList.add("menu-ready");
+  btn.addEventListener("click", () => {
+    const open = bar.classList.toggle("menu-open");
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && bar.classList.contains("menu-open")) {
+      bar.classList.remove("menu-open"); btn.setAttribute("aria-expanded", "false"); btn.focus();
+    }
+  });
+})();
+
+// Graphs are drawn on the server for the width they are shown at: a [data-graph-width] container
+// sends its width with every request it makes (hx-vals reads eyrieGraphWidth), and redraws once
+// after the first load when the server guessed a width far from the real one (a phone).
+window.eyrieGraphWidth = (el) => {
+  const box = el && el.querySelector("[data-graph-box]");
+  return box ? Math.round(box.clientWidth) : undefined;
+};
+function fitGraphs(root) {
+  (root || document).querySelectorAll("[data-graph-width]").forEach((el) => {
+    const box = el.querySelector("[data-graph-box]");
+    const drawn = Number(el.dataset.graphWidth);
+    if (!box || !drawn || !box.clientWidth) return;
+    if (Math.abs(box.clientWidth - drawn) / drawn > 0.2 && window.htmx) htmx.trigger(el, "eyrie-resize");
+  });
+}
+document.addEventListener("DOMContentLoaded", () => fitGraphs());
+let resizeTimer;
+window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => fitGraphs(), 400); });
+
+// A [data-graph-width] container sends its graph's shown width with every request it makes.
+document.addEventListener("htmx:configRequest", (e) => {
+  const el = e.detail.elt;
+  if (el && el.matches && el.matches("[data-graph-width]")) {
+    const w = window.eyrieGraphWidth(el);
+    if (w) e.detail.parameters.w = w;
+  }
+});
+
+// Live views ([data-live]="seconds") poll only while the tab is shown, and catch up at once when it
+// is shown again. A timer here, not an htmx trigger filter: the CSP forbids the eval filters need.
+setInterval(() => {
+  if (document.visibilityState !== "visible" || !window.htmx) return;
+  const t = Date.now();
+  document.querySelectorAll("[data-live]").forEach((el) => {
+    const every = Number(el.dataset.live) * 1000;
+    if (!every) return;
+    if (!el.eyrieSeen) { el.eyrieSeen = t; return; }
+    if (t - el.eyrieSeen >= every) { el.eyrieSeen = t; htmx.trigger(el, "eyrie-tick"); }
+  });
+}, 1000);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState !== "visible" || !window.htmx) return;
+  document.querySelectorAll("[data-live]").forEach((el) => htmx.trigger(el, "eyrie-resume"));
+});
+
+// Forms that act on selected rows say so before sending nothing.
+document.addEventListener("htmx:confirm", (e) => {
+  const btn = e.target.closest("[data-needs-selection]");
+  if (!btn) return;
+  const form = btn.closest("form");
+  if (form && !form.querySelector(btn.dataset.needsSelection + ":checked")) {
+    e.preventDefault();
+    const note = document.getElementById(btn.getAttribute("aria-describedby") || "");
+    if (note) { note.hidden = false; note.textContent = "Select the stats to delete first."; }
+  }
+});
+
+// The alert form on the alerts page: the threshold shows the chosen stat's unit.
+document.addEventListener("change", (e) => {
+  if (!e.target.matches("select[data-unit-select]")) return;
+  const unit = e.target.selectedOptions[0]?.dataset.unit || "";
+  e.target.closest("form").querySelectorAll("[data-unit-label]").forEach((el) => (el.textContent = unit));
+});
+
+// Signing up: preselect the browser's own timezone.
+(() => {
+  const sel = document.querySelector("select[data-guess-timezone]");
+  if (!sel) return;
+  try {
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (tz && [...sel.options].some((o) => o.value === tz)) sel.value = tz;
+  } catch (e) { /* an old browser: UTC stays */ }
+})();

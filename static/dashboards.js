@@ -71,3 +71,41 @@
     focusId = null;
   });
 })();
+
+// Stale, not silently old: each tile remembers when it last arrived; a tile the server has not
+// answered for two refresh periods says so (instead of its old "updated" time), and so does the board.
+(() => {
+  if (window.eyrieStale) return;
+  window.eyrieStale = true;
+  const seen = new WeakMap();
+  const stamp = (root) => {
+    const tiles = root.matches && root.matches(".tile[data-refresh]") ? [root] : root.querySelectorAll(".tile[data-refresh]");
+    tiles.forEach((t) => seen.set(t, Date.now()));
+  };
+  const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  function check() {
+    if (document.visibilityState !== "visible") return;
+    let oldest = null;
+    document.querySelectorAll(".tile[data-refresh]").forEach((t) => {
+      const last = seen.get(t) || Date.now();
+      if (!seen.has(t)) seen.set(t, last);
+      const stale = Date.now() - last > 2 * Number(t.dataset.refresh) * 1000;
+      const note = t.querySelector("[data-updated]");
+      if (stale && !t.classList.contains("stale")) {
+        t.classList.add("stale");
+        if (note) { note.dataset.was = note.textContent; note.textContent = "stale: no answer since " + clock(last); note.classList.add("tile-stale"); }
+      }
+      if (stale && (oldest === null || last < oldest)) oldest = last;
+    });
+    const board = document.getElementById("board");
+    if (!board) return;
+    board.classList.toggle("stale", oldest !== null);
+    const since = board.querySelector("[data-stale-since]");
+    if (since && oldest !== null) since.textContent = clock(oldest);
+  }
+  document.addEventListener("DOMContentLoaded", () => stamp(document));
+  document.addEventListener("htmx:load", (e) => stamp(e.target));
+  // Polling pauses while the tab is hidden: coming back is not a sign the server went away.
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") stamp(document); });
+  setInterval(check, 1000);
+})();

@@ -225,6 +225,13 @@ def test_the_alerts_page_lists_state_last_value_delivery_errors_and_history(sign
     problem = html.split("webhook retrying after 1 attempt")[1][:400]
     assert "could not deliver: connection failed" in problem
     assert not any(raw in html for raw in ("refused", "Errno", "ConnectionError", "HTTPConnectionPool", "port=9"))
+    data = signed_in.get("/alerts", headers={"Accept": "application/json"}).get_json()
+    assert data["alerts"][0]["problem"]["last_error"] == "could not deliver: connection failed"
+    # A raw error kept by an older version is shown generic too.
+    db.run(lambda tx: tx.execute("UPDATE notifications SET last_error = ?",
+                                 ("ConnectionError: HTTPConnectionPool(host='10.0.0.7', port=6379): refused",)))
+    html = signed_in.get("/alerts").get_data(as_text=True)
+    assert "could not deliver: connection failed" in html and "6379" not in html and "10.0.0.7" not in html
     assert "jobs failed" in html.split("History")[1]
 
 
@@ -282,6 +289,11 @@ def test_the_stat_page_loads_its_alerts_panel_and_marks_when_alerts_fired(signed
     assert 'class="eyrie-mark eyrie-mark-triggered"' in html
     body = signed_in.get(f"/stats/{sid}?tf=1d", headers={"Accept": "application/json"}).get_json()
     assert [m["kind"] for m in body["marks"]] == ["triggered"]
+    # labelled: which alert, what value (the graph's mark has it as its <title> and in the hover data)
+    label = body["marks"][0]["label"]
+    assert label.startswith("Triggered: sum over the last") and "greater than 500" in label
+    assert label.endswith("(was 900)")
+    assert f"<title>{label}</title>" in html
 
 
 # -- webhooks cannot reach the inside (issue 8) ------------------------------------------------------------

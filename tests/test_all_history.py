@@ -56,7 +56,8 @@ def test_downloads_of_all(signed_in, old):
 
 
 def test_embeds_of_all(web, db, account, old):
-    keys = [db.read(lambda tx, i=i: sq.stat_by_id(tx, account.id, i))["embed_key"] for i in (old["counter"], old["value"])]
+    keys = [db.read(lambda tx, i=i: sq.stat_by_id(tx, account.id, i))["embed_key"]
+            for i in (old["counter"], old["value"])]
     for path in (f"{keys[0]}.svg", f"{keys[0]}/{keys[1]}.svg", keys[0]):
         r = web.get(f"/embed/graph/{path}?tf=all")
         assert r.status_code == 200, (path, r.get_data(as_text=True)[:300])

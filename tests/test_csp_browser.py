@@ -118,3 +118,37 @@ def test_another_site_cannot_frame_an_app_page_but_can_frame_embeds(browser, liv
     _no_csp_violations[:] = [m for m in _no_csp_violations if m not in refused]   # expected, not a failure
     assert page.frame_locator("#app").locator("form").count() == 0
     page.close()
+
+
+def test_tiles_poll_only_while_the_page_is_visible_and_no_drag_is_on(browser, live_server, db, stats):
+    """The pause that was an hx-trigger filter (eval) is a listener in dashboards.js now."""
+    now = int(time.time())
+    account = get_account(db, stats["visits"]["account_id"])
+    board = dash.create_dashboard(db, account["id"], "Live", now)
+    dash.add_tile(db, account, board, [str(stats["visits"]["id"])], "1h", "1", "", now)
+    dash.set_refresh(db, account, board, "1", now, minimum=1)
+    page = log_in(browser, live_server)
+    polls = []
+    page.on("request", lambda r: "/tiles/" in r.url and polls.append(r.url))
+    page.goto(f"{live_server}/dashboards/{board}")
+
+    def polls_during(ms: int) -> int:
+        start = len(polls)
+        page.wait_for_timeout(ms)
+        return len(polls) - start
+
+    assert polls_during(2500) >= 1                        # visible: every second
+    page.evaluate("window.eyrieDragging = true")
+    page.wait_for_timeout(300)
+    assert polls_during(2500) == 0                        # a drag is on
+    page.evaluate("window.eyrieDragging = false")
+    assert polls_during(2500) >= 1
+    page.evaluate("Object.defineProperty(document, 'visibilityState', {get: () => 'hidden', configurable: true})")
+    page.wait_for_timeout(300)
+    assert polls_during(2500) == 0                        # a hidden tab
+    before = len(polls)
+    page.evaluate("Object.defineProperty(document, 'visibilityState', {get: () => 'visible', configurable: true});"
+                  "document.dispatchEvent(new Event('visibilitychange'))")
+    page.wait_for_timeout(400)
+    assert len(polls) > before                            # back in view: polling again
+    page.close()

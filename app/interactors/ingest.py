@@ -67,6 +67,11 @@ class EzItem:
     t: object = None
 
 
+# What a bulk entry that is not a JSON object becomes (one shared instance, refused by identity).
+NOT_AN_OBJECT = EzItem(stat=None)
+NOT_AN_OBJECT_MSG = "an item must be an object with stat and count or value"
+
+
 @dataclass
 class IngestResult:
     accepted: int = 0
@@ -97,6 +102,9 @@ def _parse_items(items: list[EzItem], now: int, result: IngestResult, *, bulk: b
     """(index, names, kind, number, t) per valid item; in bulk, bad items are rejected in result."""
     parsed = []
     for index, item in enumerate(items):
+        if item is NOT_AN_OBJECT:  # no exception per item: refusing a bad body costs little per byte
+            result.reject(index, NOT_AN_OBJECT_MSG)
+            continue
         try:
             if item.stat is None or item.stat == "":
                 raise Invalid("missing stat")
@@ -129,13 +137,15 @@ def _add_to_batch(db, account: dict, parsed: list[tuple], now: int, batch: Rollu
         if len(found) < len(missing):  # the stat limit: items naming a stat it left uncreated are refused
             if not bulk:
                 raise Forbidden(stat_limit_msg(limits))
-            kept = []
+            kept, over = [], []
             for entry in parsed:
                 if all(name in stats for name in entry[1]):
                     kept.append(entry)
                 else:
-                    result.reject(entry[0], stat_limit_msg(limits))
-            result.rejected.sort(key=lambda r: r["index"])
+                    over.append({"index": entry[0], "msg": stat_limit_msg(limits)})
+            # Both lists are in index order, and any parse refusal left out lies after the ones kept.
+            result.rejected = sorted(result.rejected + over, key=lambda r: r["index"])[:MAX_REJECTED_SHOWN]
+            result.rejected_count += len(over)
             parsed = kept
     tz = account["timezone"]
     for _, names, _, number, t in parsed:

@@ -141,12 +141,24 @@ def list_view(db, account_id: int, now: int, *, query: str = "", sort: str = "na
         out = []
         for r in rows:
             buckets = bucketize(series[r["id"]], starts, ends)
-            out.append({**_stat_summary(r), "spark": [b.value(r["kind"]) for b in buckets]})
+            spark = [b.value(r["kind"]) for b in buckets]
+            out.append({**_stat_summary(r), "spark": spark, "figure": _spark_figure(r["kind"], buckets)})
         return {"stats": out, "more": more, "next_offset": offset + PAGE, "total": total, "trash": trash}
 
     view = db.read(tx_fn)
     view.update(query=query, sort=sort, offset=offset)
     return view
+
+
+def _spark_figure(kind: str, buckets) -> dict | None:
+    """The number beside a sparkline: a counter's total over the 24 hours drawn, a value's mean in
+    its latest hour with data. None when the 24 hours hold no data."""
+    filled = [b for b in buckets if b.n]
+    if not filled:
+        return None
+    if kind == "counter":
+        return {"value": sum(b.total for b in filled), "what": "in 24 h"}
+    return {"value": filled[-1].value(kind), "what": "latest"}
 
 
 def _stat_summary(r: dict) -> dict:

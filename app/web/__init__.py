@@ -47,12 +47,22 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
         "partials": FileSystemLoader(str(ROOT / "partials")),
     })
     filters.register(app)
+    from app.web import static_manifest
+
+    static_manifest.install(app, ROOT / "static")
+    from app.humane_time import when
+
+    app.jinja_env.filters["when"] = when
     db = db or Database(config.database_url)
     app.extensions["eyrie.db"] = db
     app.extensions["eyrie.config"] = config
     app.extensions["eyrie.clock"] = clock
 
     app.session_interface = PublicAwareSessionInterface()
+    if hasattr(db, "replicas"):  # reads on replicas: keep each user's own writes visible to them
+        from app.web import freshness
+
+        freshness.install(app)
     csrf = CSRFProtect(app)
     for module in _blueprint_modules():
         app.register_blueprint(module.bp)
@@ -63,9 +73,12 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
     apply_limits(app)
     apply_headers(app, https=config.base_url.startswith("https://"))
 
+    from app.web.auth import base_url
+
     @app.context_processor
     def chrome():
-        return {"htmx_js": HTMX, "account": g.get("account"), "base_url": config.base_url, "dev": config.dev,
+        return {"htmx_js": HTMX, "account": g.get("account"), "base_url": base_url(), "dev": config.dev,
+                "live_refresh": config.live_refresh,
                 "url_endpoints": app.view_functions.keys()}
 
     @app.route("/healthz")

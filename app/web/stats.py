@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, request, url_for
 
 from app.interactors import stats as st
-from app.web.auth import config, db, login_required, now
+from app.web.auth import base_url, db, login_required, now
 from app.web.present import is_htmx, page
 
 bp = Blueprint("stats", __name__)
@@ -15,7 +15,7 @@ def _list(status: int = 200, message: str | None = None):
     view = st.list_view(db(), g.account["id"], now(), query=request.args.get("q", ""),
                         sort=request.args.get("sort", "name"), offset=request.args.get("offset"))
     return page("partials/stats/index.html", title="Stats", data=view, view=view, now=now(), message=message,
-                ezkey=g.account["email"], base_url=config().base_url, status=status)
+                ezkey=g.account["email"], base_url=base_url(), status=status)
 
 
 @bp.get("/")
