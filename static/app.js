@@ -85,3 +85,9 @@ document.addEventListener("change", (e) => {
     if (tz && [...sel.options].some((o) => o.value === tz)) sel.value = tz;
   } catch (e) { /* an old browser: UTC stays */ }
 })();
+
+// A form answered with an error: the focus goes to its first marked field.
+document.addEventListener("htmx:afterSettle", (e) => {
+  const bad = e.detail.elt && e.detail.elt.querySelector && e.detail.elt.querySelector("[aria-invalid='true']");
+  if (bad && typeof bad.focus === "function") bad.focus();
+});
