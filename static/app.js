@@ -32,13 +32,18 @@ document.addEventListener("change", (e) => {
   });
 })();
 
-// Graphs are drawn on the server for the width they are shown at: a [data-graph-width] container
-// sends its width with every request it makes (hx-vals reads eyrieGraphWidth), and redraws once
-// after the first load when the server guessed a width far from the real one (a phone).
+// Graphs are drawn on the server for the width they are shown at: every GET made from inside a
+// [data-graph-width] container carries the shown width (w=), and the container redraws once after
+// the first load when the server guessed a width far from the real one (a phone).
 window.eyrieGraphWidth = (el) => {
   const box = el && el.querySelector("[data-graph-box]");
   return box ? Math.round(box.clientWidth) : undefined;
 };
+document.addEventListener("htmx:configRequest", (e) => {
+  const view = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("[data-graph-width]");
+  const w = window.eyrieGraphWidth(view);
+  if (view && w && e.detail.verb === "get") e.detail.parameters.w = w;
+});
 function fitGraphs(root) {
   (root || document).querySelectorAll("[data-graph-width]").forEach((el) => {
     const box = el.querySelector("[data-graph-box]");
