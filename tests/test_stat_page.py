@@ -122,7 +122,7 @@ def test_switching_timeframe_answers_only_the_fragments_for_htmx_and_pushes_the_
     assert 'id="stat-name-form"' not in html and 'class="topbar"' not in html
     assert re.search(r'aria-current="true">1 day</a>', html)
     # Links swap the view in place and push their URL, so back/forward and reload work...
-    assert f'href="/stats/{signups}?tf=1y" hx-get="/stats/{signups}?tf=1y" hx-push-url="true"' in html
+    assert f'href="/stats/{signups}?tf=1y" hx-get="/stats/{signups}?tf=1y" hx-push-url="/stats/{signups}?tf=1y"' in html
     assert 'hx-target="this" hx-swap="outerHTML"' in html
     # ...and the pushed URL, loaded as a page, shows the same state.
     full = signed_in.get(f"/stats/{signups}?tf=1d").get_data(as_text=True)
