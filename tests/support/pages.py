@@ -77,6 +77,11 @@ def sign_in(page, base: str) -> None:
     page.wait_for_url(base + "/")
 
 
+# The elements that stick out past the right edge (for the failure message).
+WIDEST = """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+  .slice(-5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
 def shoot_all(browser, base: str, ids: dict, out_dir, prefix: str = "") -> dict:
     """Screenshots of every main page at 1280x800 and 390x844, light and dark; answers the pages
     that were wider than the screen at 390 px ({name: scrollWidth})."""
@@ -93,7 +98,7 @@ def shoot_all(browser, base: str, ids: dict, out_dir, prefix: str = "") -> dict:
                 if w == 390 and scheme == "light":
                     sw = page.evaluate("document.documentElement.scrollWidth")
                     if sw > page.evaluate("window.innerWidth"):
-                        too_wide[name] = sw
+                        too_wide[name] = (sw, page.evaluate(WIDEST))
             for name, path in public_pages(ids):
                 anon = browser.new_context(color_scheme=scheme, viewport={"width": w, "height": h}).new_page()
                 anon.goto(base + path)
