@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond Python packages: MariaDB, Chromium, Node (for the npm StatHat
-# client) and cairo (PNG graphs). Installs only what is missing; needs root for apt.
+# client), cairo (PNG graphs), nginx and supervisor (the local cluster). Installs only what is
+# missing; needs root for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -9,6 +10,9 @@ command -v mariadbd >/dev/null || missing+=(mariadb-server mariadb-client)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v curl >/dev/null || missing+=(curl)
+# The local cluster (tests/test_cluster.py, make cluster): nginx in front, supervisord around it all.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
+command -v supervisord >/dev/null || missing+=(supervisor)
 ldconfig -p | grep -q libcairo.so.2 || missing+=(libcairo2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -14,6 +14,48 @@ document.addEventListener("change", (e) => {
   }
 });
 
+// Behaviours the templates ask for with data- attributes. They live here, not in hx-on attributes or
+// inline scripts, so the Content-Security-Policy can forbid inline script and eval (htmx's hx-on and
+// trigger filters need eval; htmx-config sets allowEval false).
+
+// data-swap-400[="selector"]: swap a 400 answer (a form with its error in it) into the target, which
+// must match the selector when one is given.
+document.addEventListener("htmx:beforeSwap", (e) => {
+  const host = e.target.closest && e.target.closest("[data-swap-400]");
+  if (!host || e.detail.xhr.status !== 400) return;
+  const only = host.dataset.swap400;
+  if (only && !e.detail.target.matches(only)) return;
+  e.detail.shouldSwap = true;
+  e.detail.isError = false;
+});
+
+// data-skip-change="name": a change of that field does not send the form (a filter box, say).
+document.addEventListener("htmx:confirm", (e) => {
+  const skip = e.detail.elt.dataset && e.detail.elt.dataset.skipChange, ev = e.detail.triggeringEvent;
+  if (skip && ev && ev.type === "change" && ev.target && ev.target.name === skip) e.preventDefault();
+});
+
+// data-reset-on-success: empty the form once its own request succeeded.
+document.addEventListener("htmx:afterRequest", (e) => {
+  const form = e.detail.elt;
+  if (e.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) form.reset();
+});
+
+// data-open="id": open that <details> (the link's own #anchor still scrolls to it).
+document.addEventListener("click", (e) => {
+  const link = e.target.closest("[data-open]");
+  const target = link && document.getElementById(link.dataset.open);
+  if (target) target.open = true;
+});
+
+// data-guess-timezone: preselect the browser's own timezone when it is in the list.
+document.querySelectorAll("select[data-guess-timezone]").forEach((s) => {
+  try {
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (tz && [...s.options].some((o) => o.value === tz)) s.value = tz;
+  } catch (err) { /* no Intl: keep UTC */ }
+});
+
 // The phone menu: the button shows and hides the nav (CSS keeps it open where there is room).
 (() => {
   const bar = document.querySelector(".topbar");
@@ -56,7 +98,18 @@ document.addEventListener("DOMContentLoaded", () => fitGraphs());
 let resizeTimer;
 window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => fitGraphs(), 400); });
 
-// Live views poll only while the tab is shown, and catch up at once when it is shown again.
+// Live views ([data-live]="seconds") poll only while the tab is shown, and catch up at once when it
+// is shown again. A timer here, not an htmx trigger filter: the CSP forbids the eval filters need.
+setInterval(() => {
+  if (document.visibilityState !== "visible" || !window.htmx) return;
+  const t = Date.now();
+  document.querySelectorAll("[data-live]").forEach((el) => {
+    const every = Number(el.dataset.live) * 1000;
+    if (!every) return;
+    if (!el.eyrieSeen) { el.eyrieSeen = t; return; }
+    if (t - el.eyrieSeen >= every) { el.eyrieSeen = t; htmx.trigger(el, "eyrie-tick"); }
+  });
+}, 1000);
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "visible" || !window.htmx) return;
   document.querySelectorAll("[data-live]").forEach((el) => htmx.trigger(el, "eyrie-resume"));

@@ -1,10 +1,10 @@
 // Dashboards: drag a tile onto another to move it there (native HTML5 drag and drop; the arrow
 // buttons on each tile do the same from the keyboard), and keep keyboard focus on a tile's button
-// after htmx redraws the grid. Polling lives in the tile partials, not here.
+// after htmx redraws the grid. Polling lives in the tile partials; its pause rule is here.
 (() => {
   if (window.eyrieBoards) return;   // show.html includes this script; a redrawn board must not add it twice
   window.eyrieBoards = true;
-  window.eyrieDragging = false;     // tiles skip their polling while a drag is on (tile.html)
+  window.eyrieDragging = false;     // tiles skip their polling while a drag is on (data-poll, below)
   let dragged = null;
 
   const tileOf = (el) => el && el.closest && el.closest("#tile-grid.editable > .tile");
@@ -50,6 +50,13 @@
     dragged = null;
     window.eyrieDragging = false;
   }
+
+  // A tile polls (data-poll) only while the page is visible and no drag is on; coming back into view
+  // redraws it at once. (Here rather than in an hx-trigger filter: filters need eval, which the CSP forbids.)
+  document.addEventListener("htmx:confirm", (e) => {
+    if (e.detail.elt.matches && e.detail.elt.matches("[data-poll]") &&
+        (document.visibilityState !== "visible" || window.eyrieDragging)) e.preventDefault();
+  });
 
   // A tile's arrow button redraws the whole grid: put the focus back on the same button of the moved tile.
   let focusId = null;

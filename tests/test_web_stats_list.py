@@ -99,7 +99,7 @@ def test_number_formatting_in_pages():
     from app.web.filters import number
 
     assert [number(v) for v in (18000, 192000, 1234, 12345678, 42, -15000, None)] == [
-        "18k", "192k", "1234", "12.3M", "42", "-15k", "–"]
+        "18k", "192k", "1.23k", "12.3M", "42", "-15k", "–"]
 
 
 def test_each_stat_shows_its_24_hour_total_or_latest_value_beside_the_sparkline(signed_in, db, account):

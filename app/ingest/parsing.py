@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from flask import Request
 
 from app.errors import Invalid
-from app.interactors.ingest import EzItem
+from app.interactors.ingest import NOT_AN_OBJECT, EzItem
 
 
 def is_json(request: Request) -> bool:
@@ -45,6 +45,8 @@ def bulk(request: Request) -> tuple[str | None, list[EzItem]]:
         doc = json.loads(request.get_data(cache=True) or b"")
     except (ValueError, UnicodeDecodeError):
         raise Invalid("malformed JSON body") from None
+    except RecursionError:  # the parser recurses per level: 100,000 nested arrays exhaust the stack
+        raise Invalid("malformed JSON body: nested too deeply") from None
     if not isinstance(doc, dict):
         raise Invalid("the JSON body must be an object with ezkey and data")
     data = doc.get("data")
@@ -58,9 +60,15 @@ def bulk(request: Request) -> tuple[str | None, list[EzItem]]:
             items.append(EzItem(stat=entry.get("stat"), count=entry.get("count"), value=entry.get("value"),
                                 t=entry.get("t")))
         else:
-            items.append(EzItem(stat=None))
+            items.append(NOT_AN_OBJECT)  # shared: a body of a million numbers allocates no items
     return ezkey, items
 
 
-def verbose(p: dict) -> bool:
-    return p.get("vb") in ("1", "true", "yes")
+def terse(p: dict, *, default: bool) -> bool:
+    """StatHat's vb: vb=0 asks for the bodiless 204, vb=1 for the verbose 200; else the server's choice."""
+    vb = (p.get("vb") or "").strip().lower()
+    if vb in ("0", "false", "no"):
+        return True
+    if vb in ("1", "true", "yes"):
+        return False
+    return default

@@ -65,7 +65,10 @@ def create_account(db, email: str, password: str, now: int, timezone: str = "UTC
 
 def authenticate(db, email: str, password: str) -> dict:
     account = db.read(lambda tx: q.account_by_email(tx, (email or "").strip().lower()))
-    if account is None or not check_password(account["password_hash"], password or ""):
+    # An unknown email is checked against a dummy hash: the same scrypt work, so the time taken
+    # does not tell who has an account.
+    ok = check_password(account["password_hash"] if account else None, password or "")
+    if account is None or not ok:
         raise Forbidden("wrong email or password")
     return account
 
@@ -173,7 +176,11 @@ def settings_view(db, account_id: int) -> dict:
             "tokens": q.tokens(tx, account_id),
         }
 
-    return db.read(tx_fn)
+    from app.interactors.listeners import metrics_token
+
+    view = db.read(tx_fn)
+    view["metrics_token"] = metrics_token(db, account_id)  # made on first view
+    return view
 
 
 def add_ezkey(db, account_id: int, ezkey: str, now: int) -> None:

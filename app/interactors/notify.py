@@ -129,7 +129,7 @@ def localtime(ts: int, tz: str) -> str:
 
 
 def _fmt(v, unit: str = "") -> str:
-    from app.graphs import fmt_number
+    from app.numbers import fmt as fmt_number
 
     return "no data" if v is None else fmt_number(float(v), unit)
 
@@ -139,7 +139,16 @@ def send(config, d: dict) -> None:
     if d["n"]["channel"] == "email":
         mail.send(config, _email(config, d))
     else:
-        webhooks.post(d["n"]["target"], _payload(config, d), d["alert"]["webhook_secret"])
+        webhooks.post(d["n"]["target"], _payload(config, d), d["alert"]["webhook_secret"],
+                      allow_private=config.webhook_allow_private)
+
+
+def shown_error(channel: str, exc: Exception) -> str:
+    """The error kept on the notification and shown to the alert's owner. A webhook's is one of a few
+    generic ones (app/webhooks.py): never the raw exception, which would tell what answers where."""
+    if channel == "webhook":
+        return str(exc) if isinstance(exc, webhooks.WebhookError) else webhooks.CONNECTION_FAILED
+    return str(exc) or type(exc).__name__
 
 
 def deliver_one(db, config, notification_id: int, worker: str, now: int) -> str | None:
@@ -153,9 +162,9 @@ def deliver_one(db, config, notification_id: int, worker: str, now: int) -> str 
     try:
         send(config, data)
     except Exception as exc:  # any failure is recorded and retried; the worker keeps going
-        error = str(exc) or type(exc).__name__
-        log.warning("notification %s (%s) failed, attempt %s: %s", notification_id, data["n"]["channel"], attempts,
-                    error)
+        error = shown_error(data["n"]["channel"], exc)
+        log.warning("notification %s (%s) failed, attempt %s: %s: %s", notification_id, data["n"]["channel"],
+                    attempts, type(exc).__name__, exc)
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
         db.run(lambda tx: q.finish_notification(tx, notification_id, worker, status=status, attempts=attempts,
                                                 error=error, next_attempt_at=now + backoff(attempts), sent_at=None))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from app import keys
 from app.errors import Conflict, Invalid, NotFound
+from app.ids import parse_id_list
 from app.ingest_rules import check_name
+from app.params import is_int, parse_int
 from app.storage import accounts as aq
 from app.storage import stats as q
 
@@ -12,17 +14,27 @@ KINDS = ("counter", "value")
 TRASH_SECONDS = 48 * 3600
 
 
-def create_stats(tx, account_id: int, wanted: dict[str, str], now: int) -> dict[str, dict]:
+def create_stats(tx, account_id: int, wanted: dict[str, str], now: int, *, max_stats: int = 0) -> dict[str, dict]:
     """Insert the stats named in `wanted` (name -> kind) that do not exist yet; return all of them.
+
+    max_stats > 0 bounds the stats the account may hold (trash included): names beyond it, in
+    `wanted`'s order, are left out of the answer. Counted under a lock on the account row, so
+    concurrent posts cannot both pass it.
 
     Only the EZ API creates stats this way, so they are marked for StatHat's "a new stat was
     created" mail, which the worker sends (with a delete link, in case the name was a typo)."""
     from app.storage.reports import mark_ez_created
 
     found = q.stats_by_names(tx, account_id, list(wanted))
+    room = len(wanted)
+    if max_stats > 0:
+        aq.lock_account(tx, account_id)
+        room = max_stats - q.count_all_stats(tx, account_id)
     created = []
     for name, kind in wanted.items():
         if name not in found:
+            if len(created) >= room:
+                break
             stat_id = q.insert_stat(tx, account_id, name, kind, keys.classic_key(), keys.embed_key(), now)
             found[name] = dict(id=stat_id, account_id=account_id, name=name, kind=kind, deleted_at=None,
                                created_at=now, public=0, unit="")
@@ -32,15 +44,17 @@ def create_stats(tx, account_id: int, wanted: dict[str, str], now: int) -> dict[
     return found
 
 
-def ensure_stats(db, account_id: int, wanted: dict[str, str], now: int) -> dict[str, dict]:
-    """Find or create stats by name. Two requests creating one stat at once: the loser re-reads."""
+def ensure_stats(db, account_id: int, wanted: dict[str, str], now: int, *, max_stats: int = 0) -> dict[str, dict]:
+    """Find or create stats by name. Two requests creating one stat at once: the loser re-reads.
+
+    With max_stats, names beyond the account's limit are missing from the answer."""
     existing = db.read(lambda tx: q.stats_by_names(tx, account_id, list(wanted)))
     missing = {n: k for n, k in wanted.items() if n not in existing}
     if not missing:
         return existing
     for _ in range(3):
         try:
-            existing.update(db.run(lambda tx: create_stats(tx, account_id, missing, now)))
+            existing.update(db.run(lambda tx: create_stats(tx, account_id, missing, now, max_stats=max_stats)))
             return existing
         except Exception as exc:
             if not db.is_unique_violation(exc):
@@ -82,13 +96,9 @@ def public_stat(stat: dict) -> dict:
 
 
 def parse_stat_id(raw) -> int:
-    try:
-        value = int(str(raw))
-    except ValueError:
-        raise NotFound("no such stat") from None
-    if value <= 0 or value > 2**62:
+    if not is_int(raw, 1, 2**62):
         raise NotFound("no such stat")
-    return value
+    return int(str(raw).strip())
 
 
 def trash_stat(db, account_id: int, stat_id: int, now: int) -> None:
@@ -104,6 +114,7 @@ def trash_stat(db, account_id: int, stat_id: int, now: int) -> None:
 # -- the stats list and the trash ---------------------------------------------------------------
 
 PAGE = 100
+MAX_OFFSET = 10**9   # far past any account's stats; a bigger offset is refused, not sent to SQL
 SORTS = ("name", "last")
 
 
@@ -115,7 +126,7 @@ def list_view(db, account_id: int, now: int, *, query: str = "", sort: str = "na
 
     sort = sort if sort in SORTS else "name"
     query = (query or "").strip()[:100]
-    offset = max(0, int(offset or 0))
+    offset = parse_int(offset, field="offset", lo=0, hi=MAX_OFFSET, default=0)
 
     def tx_fn(tx):
         rows = q.list_stats(tx, account_id, query=query, sort=sort, offset=offset, limit=PAGE + 1)
@@ -160,8 +171,11 @@ def trash_view(db, account_id: int, now: int) -> dict:
     return {"stats": [{**_stat_summary(r), "purge_at": r["deleted_at"] + TRASH_SECONDS} for r in rows]}
 
 
-def trash_stats(db, account_id: int, stat_ids: list[int], now: int) -> int:
-    """Move several stats to the trash; ids that are not this account's live stats are ignored."""
+def trash_stats(db, account_id: int, raw_ids: list, now: int) -> int:
+    """Move several stats to the trash (ids as the form sends them; garbage is Invalid); ids that are
+    not this account's live stats are ignored."""
+    stat_ids = parse_id_list(raw_ids, what="stat", field="stat", most=10 * PAGE)
+
     def tx_fn(tx):
         n = 0
         for stat_id in stat_ids:

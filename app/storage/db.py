@@ -31,6 +31,8 @@ CONNECT_TIMEOUT = 2.0
 # How long a request may keep retrying a lost database before answering 503.
 UNAVAILABLE_AFTER = 2.0
 IDLE_CHECK_AFTER = 5.0
+# Values the server refuses: 1690 a result out of range, 1264 a value out of range, 1048 NULL.
+_MYSQL_DATA = {1690, 1264, 1048, 1366, 1367}
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,12 @@ class Tx:
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 16):
+    def __init__(self, url: str, pool_size: int = 16, *, connect_timeout: float = CONNECT_TIMEOUT,
+                 read_timeout: float = 30, unavailable_after: float = UNAVAILABLE_AFTER):
+        # A replica (storage.replicas) is opened with short timeouts: a slow one is skipped, not waited for.
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.unavailable_after = unavailable_after
         self.url = url
         self.target = parse_url(url)
         self.dialect = self.target.dialect
@@ -166,7 +173,7 @@ class Database:
         kwargs = dict(
             user=t.user, password=t.password, database=t.database, charset="utf8mb4",
             # Autocommit: a read is one statement and one round trip; writes BEGIN explicitly.
-            autocommit=True, connect_timeout=CONNECT_TIMEOUT, read_timeout=30, write_timeout=30,
+            autocommit=True, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, write_timeout=30,
         )
         if t.unix_socket:
             kwargs["unix_socket"] = t.unix_socket
@@ -235,7 +242,7 @@ class Database:
         then runs in autocommit, saving the BEGIN and COMMIT round trips.
         """
         autocommit = one_statement and self.dialect == "mysql"
-        deadline = time.monotonic() + UNAVAILABLE_AFTER
+        deadline = time.monotonic() + self.unavailable_after
         attempt = 0
         while True:
             try:
@@ -295,6 +302,16 @@ class Database:
         if isinstance(exc, (pymysql.err.InterfaceError, ConnectionError, OSError)):
             return "gone"
         return "other"
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """The database refused the values themselves (out of range, NULL from NaN, a constraint):
+        the statement failed as a whole, so nothing of it was written, and running it again fails again."""
+        if self.dialect == "sqlite":
+            return isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError))
+        if isinstance(exc, (pymysql.err.DataError, pymysql.err.IntegrityError)):
+            return True
+        # 1690: "DOUBLE value is out of range", which pymysql reports as an OperationalError.
+        return isinstance(exc, pymysql.err.MySQLError) and bool(exc.args) and exc.args[0] in _MYSQL_DATA
 
     def is_unique_violation(self, exc: BaseException) -> bool:
         if self.dialect == "sqlite":

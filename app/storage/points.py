@@ -48,6 +48,22 @@ def read_rollups(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[t
     return [(r["ts"], r["total"], r["n"], r["lo"], r["hi"]) for r in rows]
 
 
+def read_rollup_groups(tx: Tx, stat_id: int, res: int, start: int, end: int, origin: int, width: int) -> list[tuple]:
+    """Rows with start <= ts < end summed per fixed-width group k = (ts - origin) // width (origin <= start),
+    oldest first: (k, total, scaled, n, lo, hi, biggest, rows) with scaled = the sum of total * 2**-64
+    and biggest = the largest |total|. The caller reads `scaled` where total may have left the float
+    range (MariaDB's SUM then answers 0 without an error)."""
+    div = "/" if tx.dialect == "sqlite" else "DIV"   # integer division of integers in both
+    rows = tx.all(
+        f"SELECT (ts - ?) {div} ? AS k, SUM(total) AS total, SUM(total * ?) AS scaled, SUM(n) AS n,"
+        " MIN(lo) AS lo, MAX(hi) AS hi, MAX(ABS(total)) AS biggest, COUNT(*) AS cnt FROM rollups"
+        " WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ? GROUP BY k ORDER BY k",
+        (origin, width, 2.0 ** -64, stat_id, res, start, end),
+    )
+    return [(int(r["k"]), r["total"], r["scaled"], int(r["n"]), r["lo"], r["hi"], r["biggest"], int(r["cnt"]))
+            for r in rows]
+
+
 def last_bucket(tx: Tx, stat_id: int, res: int) -> int | None:
     return tx.scalar("SELECT MAX(ts) FROM rollups WHERE stat_id = ? AND res = ?", (stat_id, res))
 
@@ -95,3 +111,33 @@ def read_rollups_many(tx: Tx, stat_ids: list[int], res: int, start: int, end: in
         ):
             out[r["stat_id"]].append((r["ts"], r["total"], r["n"], r["lo"], r["hi"]))
     return out
+
+
+def replace_rollups(tx: Tx, rows) -> None:
+    """Imports: set each (stat_id, res, ts) row to the given values, so importing twice leaves
+    the same rows (an import owns the buckets it covers). rows as for upsert_rollups."""
+    if tx.dialect == "sqlite":
+        tx.executemany(
+            "INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (stat_id, res, ts) DO UPDATE SET total = excluded.total, n = excluded.n,"
+            " lo = excluded.lo, hi = excluded.hi", rows)
+        return
+    for i in range(0, len(rows), CHUNK):
+        values = ",".join(
+            f"({int(s)},{int(r)},{int(t)},{_num(float(a))},{int(n)},{_num(float(lo))},{_num(float(hi))})"
+            for s, r, t, a, n, lo, hi in rows[i:i + CHUNK]
+        )
+        tx.execute_raw("INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES " + values
+                       + " ON DUPLICATE KEY UPDATE total = VALUES(total), n = VALUES(n), lo = VALUES(lo),"
+                         " hi = VALUES(hi)")
+
+
+def read_rollup_sums(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
+    """(ts, total, n) rows with start <= ts < end, oldest first, as the driver's plain tuples:
+    the Graphite API reads up to 10,080 rows per series, where building a dict per row shows."""
+    cur = tx.conn.cursor()
+    cur.execute(tx._sql("SELECT ts, total, n FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ?"
+                        " ORDER BY ts"), (stat_id, res, start, end))
+    rows = cur.fetchall()
+    cur.close()
+    return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.params import is_int
 from app.storage.db import Tx
 
 _COLS = ("id, account_id, period, enabled, hour, stat_ids, due_at, next_attempt_at, attempts, claimed_by,"
@@ -60,7 +61,7 @@ def finish_schedule(tx: Tx, schedule_id: int, worker: str, *, due_at: int, next_
 def _decode(row: dict | None) -> dict | None:
     if row is None:
         return None
-    ids = [int(p) for p in str(row["stat_ids"] or "").split(",") if p.strip().isdigit()]
+    ids = [int(p) for p in str(row["stat_ids"] or "").split(",") if is_int(p, 1, 2**62)]
     return {**row, "stat_ids": ids, "enabled": bool(row["enabled"])}
 
 
@@ -84,7 +85,16 @@ def claim_new_stat(tx: Tx, stat_id: int, now: int) -> bool:
                       (now, stat_id)) == 1
 
 
-def release_new_stats(tx: Tx, stat_ids: list[int]) -> None:
+def claim_rest_of_new_stats(tx: Tx, account_id: int, now: int) -> int:
+    """Claim every other pending new stat of the account; return how many are live (not trashed)."""
+    live = tx.execute("UPDATE stats SET new_stat_mail_at = ? WHERE account_id = ? AND ez_created = 1"
+                      " AND new_stat_mail_at IS NULL AND deleted_at IS NULL", (now, account_id))
+    tx.execute("UPDATE stats SET new_stat_mail_at = ? WHERE account_id = ? AND ez_created = 1"
+               " AND new_stat_mail_at IS NULL", (now, account_id))
+    return live
+
+
+def release_new_stats(tx: Tx, account_id: int, claimed_at: int) -> None:
     """The mail failed: let the next round try again."""
-    for stat_id in stat_ids:
-        tx.execute("UPDATE stats SET new_stat_mail_at = NULL WHERE id = ?", (stat_id,))
+    tx.execute("UPDATE stats SET new_stat_mail_at = NULL WHERE account_id = ? AND ez_created = 1"
+               " AND new_stat_mail_at = ?", (account_id, claimed_at))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.storage.db import Tx
 
-_COLS = "s.id, s.account_id, s.name, s.kind, s.classic_key, s.embed_key, s.public, s.unit, s.created_at, s.deleted_at"
+_COLS = ("s.id, s.account_id, s.name, s.kind, s.classic_key, s.embed_key, s.public, s.unit, s.direction, s.created_at,"
+         " s.deleted_at")
 # Last data is derived from the newest bucket (an index seek on the rollups primary key), so the
 # write path never has to update the stats row.
 _LAST = (
@@ -25,6 +26,11 @@ _ORDER = {
 def count_stats(tx: Tx, account_id: int, *, deleted: bool = False) -> int:
     where = "deleted_at IS NOT NULL" if deleted else "deleted_at IS NULL"
     return tx.scalar(f"SELECT COUNT(*) FROM stats WHERE account_id = ? AND {where}", (account_id,))
+
+
+def count_all_stats(tx: Tx, account_id: int) -> int:
+    """Live and trashed: every stat row the account holds (the stat limit counts them all)."""
+    return tx.scalar("SELECT COUNT(*) FROM stats WHERE account_id = ?", (account_id,))
 
 
 def insert_stat(tx: Tx, account_id: int, name: str, kind: str, classic_key: str, embed_key: str, now: int) -> int:
@@ -82,7 +88,7 @@ def list_stats(tx: Tx, account_id: int, *, deleted: bool = False, offset: int = 
 
 
 def update_stat(tx: Tx, account_id: int, stat_id: int, **fields) -> int:
-    allowed = {"name", "unit", "public", "deleted_at", "embed_key", "classic_key"}
+    allowed = {"name", "unit", "public", "deleted_at", "embed_key", "classic_key", "direction"}
     cols = [c for c in fields if c in allowed]
     if not cols:
         return 0
@@ -126,3 +132,10 @@ def classic_stat(tx: Tx, classic_key: str) -> dict | None:
     return tx.one(
         "SELECT s.id, s.kind, a.ukey, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
         " WHERE s.classic_key = ?", (classic_key,))
+
+
+def live_stat_index(tx: Tx, account_id: int) -> dict[str, dict]:
+    """name -> {id, name, kind} of the account's live stats, without last-data lookups (the Graphite
+    API matches wildcards against every name)."""
+    return {r["name"]: r for r in tx.all(
+        "SELECT id, name, kind FROM stats WHERE account_id = ? AND deleted_at IS NULL", (account_id,))}

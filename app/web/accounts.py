@@ -158,6 +158,14 @@ def rotate_ukey():
     return _settings_action(lambda: acc.rotate_ukey(db(), g.account["id"]) and None)
 
 
+@bp.post("/settings/metrics-token")
+@login_required
+def rotate_metrics_token():
+    from app.interactors.listeners import rotate_metrics_token
+
+    return _settings_action(lambda: rotate_metrics_token(db(), g.account["id"]) and None)
+
+
 @bp.post("/settings/password")
 @login_required
 def change_password():

@@ -59,7 +59,7 @@ def stat_panel(stat_id: int):
 def create(stat_id: int):
     form = _form()
     try:
-        al.create_alert(db(), g.account["id"], stat_id, form, now())
+        al.create_alert(db(), g.account["id"], stat_id, form, now(), allow_private=config().webhook_allow_private)
     except EyrieError as exc:
         if exc.status == 404:
             raise

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 
 from app.embed_cache import RenderCache
 from app.errors import NotFound
-from app.interactors import embeds
+from app.interactors import embeds, public_page
 from app.web.auth import db, now
 
 bp = Blueprint("embeds", __name__)
@@ -20,6 +20,13 @@ CACHE_CONTROL = "public, max-age=60"
 @bp.record_once
 def _setup(state) -> None:
     state.app.extensions.setdefault("eyrie.embed_cache", RenderCache())
+
+
+@bp.after_request
+def _readable_elsewhere(resp):
+    # Errors too (a bad key's 404, a bad tf's 400): embed.js on another site reads them to say what is wrong.
+    resp.headers.setdefault("Access-Control-Allow-Origin", "*")
+    return resp
 
 
 def cache() -> RenderCache:
@@ -43,13 +50,25 @@ def _not_modified(etag: str):
 def present_graph(result: dict):
     if result["svg"] is None:
         return _not_modified(result["etag"])
-    if result["fmt"] == "svg":
+    if result["fmt"] == "png":
+        resp = current_app.response_class(result["svg"], mimetype="image/png")
+    elif result["fmt"] == "svg":
         resp = current_app.response_class(result["svg"], mimetype="image/svg+xml")
         resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     else:
         resp = make_response(render_template("partials/embed/frame.html", e=result))
         resp.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
-                                                   "img-src 'self'; frame-ancestors *")
+                                                   "script-src 'self'; img-src 'self'; frame-ancestors *")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return _cached(resp, result["etag"])
+
+
+def present_figures(result: dict):
+    if result["body"] is None:
+        return _not_modified(result["etag"])
+    resp = current_app.response_class(result["body"], mimetype=result["mimetype"])
+    if result["ext"] == "svg":
+        resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return _cached(resp, result["etag"])
 
@@ -103,7 +122,12 @@ def present_missing(args):
     return resp
 
 
+@bp.get("/embed/<any(text, data, table, histogram):kind>/<path>")
+def figures(kind: str, path: str):
+    return present_figures(embeds.figures(db(), cache(), kind, path, request.args, now(), request.if_none_match))
+
+
 @bp.get("/s/<key>")
 def public_stat(key: str):
-    return present_public(embeds.public_stat(db(), cache(), key, request.args.get("tf"), now(),
+    return present_public(public_page.public_stat(db(), cache(), key, request.args.get("tf"), now(),
                                              request.if_none_match))

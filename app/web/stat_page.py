@@ -18,7 +18,7 @@ PAGE = "partials/stat/page.html"
 VIEW = "partials/stat/view.html"
 BUILDER = "partials/embed/builder.html"
 WIDGETS = {"name": "partials/stat/name.html", "unit": "partials/stat/unit.html",
-           "public": "partials/stat/public.html"}
+           "public": "partials/stat/public.html", "direction": "partials/stat/direction.html"}
 
 
 def _tz() -> str:
@@ -100,24 +100,27 @@ def present_download(data: dict, fmt: str):
 @login_required
 def show(stat_id: int):
     fragment_only = is_htmx() and not _history_restore() and not wants_json()
-    view = sp.stat_view(db(), g.account["id"], stat_id, request.args.get("tf"),
-                        sp.parse_compare(request.args.get("compare")), now(), _tz(), with_points=wants_json(),
-                        with_summary=not fragment_only, width=request.args.get("w"))
+    a = request.args
+    view = sp.stat_view(db(), g.account["id"], stat_id, a.get("tf"), sp.parse_compare(a.get("compare")), now(), _tz(),
+                        with_points=wants_json(), with_summary=not fragment_only, start=a.get("start"),
+                        end=a.get("end"), width=a.get("w"))
     return present_view(view)
 
 
 @bp.get("/stats/<int:stat_id>/data.csv")
 @login_required
 def data_csv(stat_id: int):
-    return present_download(sp.stat_download(db(), g.account["id"], stat_id, request.args.get("tf"), now(), _tz()),
-                            "csv")
+    a = request.args
+    return present_download(sp.stat_download(db(), g.account["id"], stat_id, a.get("tf"), now(), _tz(),
+                                             start=a.get("start"), end=a.get("end")), "csv")
 
 
 @bp.get("/stats/<int:stat_id>/data.json")
 @login_required
 def data_json(stat_id: int):
-    return present_download(sp.stat_download(db(), g.account["id"], stat_id, request.args.get("tf"), now(), _tz()),
-                            "json")
+    a = request.args
+    return present_download(sp.stat_download(db(), g.account["id"], stat_id, a.get("tf"), now(), _tz(),
+                                             start=a.get("start"), end=a.get("end")), "json")
 
 
 @bp.post("/stats/<int:stat_id>/name")
@@ -130,6 +133,12 @@ def rename(stat_id: int):
 @login_required
 def unit(stat_id: int):
     return present_widget("unit", sp.set_unit(db(), g.account["id"], stat_id, request.form.get("unit", "")))
+
+
+@bp.post("/stats/<int:stat_id>/direction")
+@login_required
+def direction(stat_id: int):
+    return present_widget("direction", sp.set_direction(db(), g.account["id"], stat_id, request.form.get("direction")))
 
 
 @bp.post("/stats/<int:stat_id>/public")
