@@ -59,11 +59,13 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
         # ExecStart must exist for verify: point the release path at this checkout's interpreter.
         text = unit.read_text().replace("/srv/eyrie/current/venv/bin/python", sys.executable)
         (tmp_path / unit.name).write_text(text)
-    for instance in ("eyrie-ingest@8101.service", "eyrie-web@8201.service", "eyrie-worker@1.service", "eyrie.target"):
+    for instance in ("eyrie-ingest@8101.service", "eyrie-web@8201.service", "eyrie-worker@1.service",
+                     "eyrie-listener@main.service", "eyrie.target"):
         done = subprocess.run(["systemd-analyze", "verify", str(tmp_path / instance)], capture_output=True, text=True)
         assert done.returncode == 0 and "Unknown" not in done.stderr, done.stderr
     assert "--role ingest --host 127.0.0.1 --port %i" in (units / "eyrie-ingest@.service").read_text()
     assert "--role web --host 127.0.0.1 --port %i" in (units / "eyrie-web@.service").read_text()
+    assert "-m app serve --role listen" in (units / "eyrie-listener@.service").read_text()
 
 
 def test_supervisor_environment_escapes_percent_and_quotes():

@@ -151,3 +151,16 @@ def test_trashed_stats_are_not_read(web, db, data):
         assert "web.a.hits" not in [s["target"] for s in r.get_json()]
     r = g(web, data.access_token, "/metrics/find", query="web.*")
     assert [n["id"] for n in r.get_json()] == ["web.b"]
+
+
+def test_find_needs_a_query(web, data):
+    r = g(web, data.access_token, "/metrics/find")
+    assert r.status_code == 400 and r.get_json()["msg"] == "query is required"
+    assert g(web, "bad-token", "/metrics/find").status_code == 404
+
+
+def test_expand(web, data):
+    r = g(web, data.access_token, "/metrics/expand", query="servers.*")
+    assert r.get_json() == {"results": ["servers.db1", "servers.db2"]}
+    r = web.get(f"/x/{data.access_token}/graphite/metrics/expand?query=web.*.hits&query=servers.db1.*&leavesOnly=1")
+    assert r.get_json() == {"results": ["servers.db1.cpu", "web.a.hits", "web.b.hits"]}

@@ -39,18 +39,28 @@ def function_definitions() -> dict:
 
 def find(db, token: str, query: str, *, completer: bool = False) -> list[tuple[str, bool]]:
     query = (query or "").strip()
-    if not query:
-        raise Invalid("query is required")
     if completer:
         query = query.replace("..", "*.")
         if not query.endswith("*"):
             query += "*"
 
     def tx_fn(tx):
-        account = _account(tx, token)
+        account = _account(tx, token)  # a bad token is a 404 whatever else is wrong
+        if not query:
+            raise Invalid("query is required")
         return list(_stats(tx, account["id"]))
 
     return paths.find_nodes(db.read(tx_fn), query)[:MAX_FIND]
+
+
+def expand(db, token: str, queries: list[str], *, leaves_only: bool = False) -> list[str]:
+    """The paths the queries match, sorted, once each."""
+    if not queries:
+        raise Invalid("query is required")
+    found = set()
+    for query in queries[:MAX_TARGETS]:
+        found |= {p for p, leaf in find(db, token, query) if leaf or not leaves_only}
+    return sorted(found)[:MAX_FIND]
 
 
 def parse_window(raw_from, raw_until, now: int, tz: str = "UTC") -> tuple[int, int]:

@@ -47,7 +47,7 @@ class Counts:
     stored: int = 0
     unknown_token: int = 0
     rejected: int = 0
-    dropped: int = 0  # lost to a database outage longer than the pending buffer
+    dropped: int = 0  # shed while the database was far behind (pending or unflushed points over their caps)
     flushes: int = 0
     last_errors: list[str] = field(default_factory=list)
 
@@ -124,6 +124,9 @@ class Listener:
             return
         path, value, ts = parsed
         self.counts.graphite_lines += 1
+        if len(self.points) >= 4 * MAX_BUFFER:  # the database has fallen far behind: shed, and count it
+            self.counts.dropped += 1
+            return
         own = path if self.account is not None else (split_token(path) or ("", path))[1]
         self.points.append((path, self.patterns.kind(own), value, ts))
         if len(self.points) >= MAX_BUFFER:

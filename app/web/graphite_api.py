@@ -48,6 +48,13 @@ def find(token: str):
     return jsonify(formats.tree_json(nodes, query))
 
 
+@bp.route("/metrics/expand", methods=["GET", "POST"], strict_slashes=False)
+def expand(token: str):
+    """graphite-web's expand: the paths each query matches (Grafana's "use expand" variables)."""
+    return jsonify({"results": graphite.expand(db(), token, request.values.getlist("query"),
+                                               leaves_only=_param("leavesOnly") in ("1", "true"))})
+
+
 @bp.route("/render", methods=["GET", "POST"], strict_slashes=False)
 def render(token: str):
     fmt = _param("format", "png")
