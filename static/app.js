@@ -74,13 +74,18 @@ document.querySelectorAll("select[data-guess-timezone]").forEach((s) => {
   });
 })();
 
-// Graphs are drawn on the server for the width they are shown at: a [data-graph-width] container
-// sends its width with every request it makes (hx-vals reads eyrieGraphWidth), and redraws once
-// after the first load when the server guessed a width far from the real one (a phone).
+// Graphs are drawn on the server for the width they are shown at: every GET made from inside a
+// [data-graph-width] container carries the shown width (w=), and the container redraws once after
+// the first load when the server guessed a width far from the real one (a phone).
 window.eyrieGraphWidth = (el) => {
   const box = el && el.querySelector("[data-graph-box]");
   return box ? Math.round(box.clientWidth) : undefined;
 };
+document.addEventListener("htmx:configRequest", (e) => {
+  const view = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("[data-graph-width]");
+  const w = window.eyrieGraphWidth(view);
+  if (view && w && e.detail.verb === "get") e.detail.parameters.w = w;
+});
 function fitGraphs(root) {
   (root || document).querySelectorAll("[data-graph-width]").forEach((el) => {
     const box = el.querySelector("[data-graph-box]");
@@ -92,15 +97,6 @@ function fitGraphs(root) {
 document.addEventListener("DOMContentLoaded", () => fitGraphs());
 let resizeTimer;
 window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => fitGraphs(), 400); });
-
-// A [data-graph-width] container sends its graph's shown width with every request it makes.
-document.addEventListener("htmx:configRequest", (e) => {
-  const el = e.detail.elt;
-  if (el && el.matches && el.matches("[data-graph-width]")) {
-    const w = window.eyrieGraphWidth(el);
-    if (w) e.detail.parameters.w = w;
-  }
-});
 
 // Live views ([data-live]="seconds") poll only while the tab is shown, and catch up at once when it
 // is shown again. A timer here, not an htmx trigger filter: the CSP forbids the eval filters need.
@@ -147,3 +143,9 @@ document.addEventListener("change", (e) => {
     if (tz && [...sel.options].some((o) => o.value === tz)) sel.value = tz;
   } catch (e) { /* an old browser: UTC stays */ }
 })();
+
+// A form answered with an error: the focus goes to its first marked field.
+document.addEventListener("htmx:afterSettle", (e) => {
+  const bad = e.detail.elt && e.detail.elt.querySelector && e.detail.elt.querySelector("[aria-invalid='true']");
+  if (bad && typeof bad.focus === "function") bad.focus();
+});

@@ -177,3 +177,52 @@ def test_delete_selected_with_nothing_selected_says_so_first(browser, live_serve
     assert posts == []                                   # no confirm dialog, nothing sent
     assert stat_row(db, ids["account_id"], "page views")["deleted_at"] is None
     page.close()
+
+
+def test_on_a_phone_the_stat_graph_is_drawn_for_its_shown_width(browser, live_server, db):
+    import re
+
+    ids = seed_account(db, int(time.time()))
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/stats/{ids['stat_id']}")
+    # First drawn at the desktop width, then redrawn once for the ~330 px the phone shows it at.
+    expect(page.locator("#stat-view")).to_have_attribute("data-graph-width", re.compile(r"^[23]\d\d$"))
+    shown = page.evaluate("document.querySelector('#stat-graph').clientWidth")
+    drawn = int(page.locator("#stat-view").get_attribute("data-graph-width"))
+    assert abs(shown - drawn) <= 2
+    view_box = page.evaluate("document.querySelector('#stat-graph svg').viewBox.baseVal.width")
+    assert abs(view_box - shown) <= 2                  # one SVG unit is one pixel: axis text at its set size
+    expect(page).to_have_url(f"{live_server}/stats/{ids['stat_id']}")   # no w= in the address bar
+    ctx.close()
+
+
+def test_edit_and_pause_an_alert_in_the_browser(browser, live_server, db):
+    seed_account(db, int(time.time()))
+    row = lambda: db.read(lambda tx: tx.one("SELECT threshold, paused FROM alerts"))   # noqa: E731
+    page = browser.new_page()
+    sign_in(page, live_server)
+    page.goto(live_server + "/alerts")
+    expect(page.locator(".alert-state")).to_have_text("not checked yet")
+    page.get_by_role("link", name="Edit alert").click()
+    threshold = page.locator(".alert-edit input[name=threshold]")
+    expect(page.locator(".alert-edit .unit-suffix")).to_contain_text("ms")
+    threshold.fill("lots")
+    page.get_by_role("button", name="Save alert").click()
+    expect(threshold).to_have_attribute("aria-invalid", "true")
+    expect(threshold).to_be_focused()
+    expect(page.locator(".alert-edit .field-error")).to_have_text("threshold must be a number")
+    assert row()["threshold"] == 250
+    threshold.fill("300")
+    page.get_by_role("button", name="Save alert").click()
+    expect(page.locator("#alerts-page")).to_contain_text("Alert saved.")
+    expect(page.locator("#alerts-page")).to_contain_text("is greater than 300 ms")
+    assert row()["threshold"] == 300
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator(".alert-state")).to_have_text("paused")
+    assert row()["paused"] == 1
+    page.get_by_role("button", name="Resume").click()
+    expect(page.locator(".alert-state")).to_have_text("not checked yet")
+    assert row()["paused"] == 0
+    page.close()

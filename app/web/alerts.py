@@ -103,8 +103,12 @@ def update(alert_id: int):
         if exc.status == 404:
             raise
         view = al.alert_form(db(), g.account["id"], alert_id)
-        return page("partials/alerts/edit.html", title="Edit alert", view=view, form=form, error=exc, htmx=is_htmx(),
+        resp = page("partials/alerts/edit.html", title="Edit alert", view=view, form=form, error=exc, htmx=is_htmx(),
                     panel=bool(request.form.get("panel")), status=exc.status)
+        # The form (not the whole page or panel it was aimed at) comes back, its bad field marked.
+        resp.headers["HX-Retarget"] = f"#alert-edit-{alert_id}"
+        resp.headers["HX-Reswap"] = "outerHTML"
+        return resp
     return _after(alert["stat_id"], saved="Alert saved.")
 
 

@@ -33,8 +33,9 @@ def seed_account(db, now: int) -> dict:
     for name in ("page views", "response time", "signups"):
         dashboards.add_tile(db, account, board, [str(stats[name]["id"])], "1d", "1", "", now)
     shared = dashboards.share_dashboard(db, account, board)["dashboard"]
+    db.run(lambda tx: sq.update_stat(tx, acct.id, stats["page views"]["id"], public=1))
     return {"account_id": acct.id, "stat_id": stats["page views"]["id"], "value_stat_id": stats["response time"]["id"],
-            "dashboard_id": board, "share_token": shared.get("token")}
+            "dashboard_id": board, "share_token": shared.get("token"), "embed_key": stats["page views"]["embed_key"]}
 
 
 def _item(stat: str, value: float, t: int):
@@ -63,12 +64,22 @@ def main_pages(ids: dict) -> list[tuple[str, str]]:
     return pages
 
 
+def public_pages(ids: dict) -> list[tuple[str, str]]:
+    """Pages seen without signing in."""
+    return [("login", "/login"), ("signup", "/signup"), ("reset", "/reset"), ("public-stat", f"/s/{ids['embed_key']}")]
+
+
 def sign_in(page, base: str) -> None:
     page.goto(base + "/login")
     page.get_by_label("Email").fill(SHOTS_EMAIL)
     page.get_by_label("Password").fill(SHOTS_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(base + "/")
+
+
+# The elements that stick out past the right edge (for the failure message).
+WIDEST = """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+  .slice(-5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
 def shoot_all(browser, base: str, ids: dict, out_dir, prefix: str = "") -> dict:
@@ -87,6 +98,14 @@ def shoot_all(browser, base: str, ids: dict, out_dir, prefix: str = "") -> dict:
                 if w == 390 and scheme == "light":
                     sw = page.evaluate("document.documentElement.scrollWidth")
                     if sw > page.evaluate("window.innerWidth"):
-                        too_wide[name] = sw
+                        too_wide[name] = (sw, page.evaluate(WIDEST))
+            for name, path in public_pages(ids):
+                anon = browser.new_context(color_scheme=scheme, viewport={"width": w, "height": h}).new_page()
+                anon.goto(base + path)
+                anon.wait_for_load_state("networkidle")
+                anon.screenshot(path=str(out_dir / f"{prefix}{name}-{w}-{scheme}.png"), full_page=True)
+                if w == 390 and anon.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+                    too_wide[name] = anon.evaluate("document.documentElement.scrollWidth")
+                anon.context.close()
             ctx.close()
     return too_wide
