@@ -149,3 +149,23 @@ document.addEventListener("htmx:afterSettle", (e) => {
   const bad = e.detail.elt && e.detail.elt.querySelector && e.detail.elt.querySelector("[aria-invalid='true']");
   if (bad && typeof bad.focus === "function") bad.focus();
 });
+
+// data-drops-range: picking a timeframe there drops a zoom's start/end from its form. In the capture
+// phase, so the fields are gone before htmx's own change listener collects the form.
+document.addEventListener("change", (e) => {
+  const box = e.target.closest && e.target.closest("[data-drops-range]");
+  if (box && box.form) box.form.querySelectorAll("input[name=start], input[name=end]").forEach((el) => el.remove());
+}, true);
+
+// data-limit-checked (with data-max): once that many boxes are ticked, the others are disabled
+// (not ticked and then refused), so the graph stays.
+document.addEventListener("change", (e) => {
+  const group = e.target.closest && e.target.closest("[data-limit-checked]");
+  if (!group) return;
+  const max = Number(group.dataset.max);
+  const full = group.querySelectorAll("input[name=s]:checked").length >= max;
+  group.querySelectorAll("input[name=s]").forEach((b) => {
+    b.disabled = full && !b.checked;
+    b.closest("label").title = b.disabled ? `Untick a stat first: at most ${max} on one graph` : "";
+  });
+});
