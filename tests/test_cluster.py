@@ -99,7 +99,9 @@ def test_cluster_json_names_every_program_and_supervisorctl_drives_each(cluster)
     assert set(info) >= {"url", "supervisord_conf", "programs", "database_url", "replica_url"}
     progs = info["programs"]
     assert len(progs["ingest"]) == 2 and len(progs["web"]) == 2 and len(progs["worker"]) == 2
-    names = progs["ingest"] + progs["web"] + progs["worker"] + [progs["primary"], progs["replica"], progs["nginx"]]
+    assert len(progs["listener"]) == 1
+    names = progs["ingest"] + progs["web"] + progs["worker"] + progs["listener"] + [progs["primary"],
+                                                                                    progs["replica"], progs["nginx"]]
     pids = set()
     for name in names:
         out = subprocess.run(["supervisorctl", "-c", info["supervisord_conf"], "status", name],
@@ -159,7 +161,7 @@ class Load:
                 try:
                     r = session.get(f"{self.url}/ez", params={"ezkey": self.ezkey, "stat": name, "count": "1",
                                                               "t": str(ts[0])}, timeout=30)
-                    ok = r.status_code == 204
+                    ok = r.status_code == 200
                 except requests.RequestException:
                     ok = False
             elif kind == "bulk":
@@ -177,7 +179,7 @@ class Load:
                 try:
                     r = session.post(f"{self.url}/ez", data={"ezkey": self.ezkey, "stat": name, "count": "1",
                                                              "t": str(ts[0])}, timeout=30)
-                    ok = r.status_code == 204
+                    ok = r.status_code == 200
                 except requests.RequestException:
                     ok = False
             with self.lock:
@@ -254,10 +256,10 @@ def _stat_id(cluster, acct, name: str) -> str:
 
 def test_an_acknowledged_point_is_in_the_very_next_export_read_through_nginx(cluster, acct):
     url, session = cluster.info["url"], requests.Session()
-    assert session.post(f"{url}/ez", data={"ezkey": acct.ezkey, "stat": "fresh", "count": "1"}).status_code == 204
+    assert session.post(f"{url}/ez", data={"ezkey": acct.ezkey, "stat": "fresh", "count": "1"}).status_code == 200
     sid = _stat_id(cluster, acct, "fresh")
     for i in range(2, 42):
-        assert session.post(f"{url}/ez", data={"ezkey": acct.ezkey, "stat": "fresh", "count": "1"}).status_code == 204
+        assert session.post(f"{url}/ez", data={"ezkey": acct.ezkey, "stat": "fresh", "count": "1"}).status_code == 200
         assert _export_total(session, url, acct.access_token, sid) == i
 
 
@@ -269,14 +271,14 @@ def test_a_stopped_replica_is_skipped_then_used_again_once_it_caught_up(cluster,
     url, session = cluster.info["url"], requests.Session()
     replica_sock = cluster.info["sockets"]["replica"]
     post = {"ezkey": acct.ezkey, "stat": "during outage", "count": "1"}
-    assert session.post(f"{url}/ez", data=post).status_code == 204
+    assert session.post(f"{url}/ez", data=post).status_code == 200
     sid = _stat_id(cluster, acct, "during outage")
     before = _web_logs(cluster).count("skipped for")
     assert "stopped" in ctl(cluster, "stop", cluster.info["programs"]["replica"])
     try:
         for i in range(2, 12):
             assert session.get(f"{url}/login", timeout=10).status_code == 200
-            assert session.post(f"{url}/ez", data=post).status_code == 204
+            assert session.post(f"{url}/ez", data=post).status_code == 200
             t0 = time.monotonic()
             assert _export_total(session, url, acct.access_token, sid) == i   # from the primary
             assert time.monotonic() - t0 < 2.5
@@ -311,10 +313,11 @@ def test_two_worker_processes_over_ten_minutes_of_fake_time_send_each_alert_and_
         for i in range(8):
             sid = int(_stat_id(cluster, acct, f"errors {i}"))
             create_alert(db, acct.id, sid, {"kind": "value", "time_window": "5m", "operator": "greater than",
-                                            "threshold": "10", "email": "off", "webhook_url": hooks.url}, start)
+                                            "threshold": "10", "email": "off", "webhook_url": hooks.url}, start,
+                         allow_private=True)   # the sink is on loopback
         rp.save_settings(db, acct.id, daily=True, weekly=False, hour=16, stat_ids=[], now=start)
         env = {k: v for k, v in os.environ.items() if not k.startswith("EYRIE_")} | cluster.info["env"]
-        env |= {"EYRIE_SMTP_URL": smtp.url, "EYRIE_SECRET_KEY": "fake-time"}
+        env |= {"EYRIE_SMTP_URL": smtp.url, "EYRIE_SECRET_KEY": "fake-time", "EYRIE_WEBHOOK_ALLOW_PRIVATE": "1"}
         script = ("import sys; from app.config import Config; from app.storage.db import Database;"
                   " from app.worker import run_once\n"
                   "c = Config.from_env().with_secret(); d = Database(c.database_url)\n"
@@ -358,3 +361,35 @@ def test_every_process_records_its_own_figures_in_the_monitoring_account(cluster
     boards = db.read(lambda tx: tx.all("SELECT d.name FROM dashboards d JOIN accounts a ON a.id = d.account_id"
                                        " WHERE a.email = ?", (MONITOR,)))
     assert [b["name"] for b in boards].count(DASHBOARD) == 1   # however many processes raced to make it
+
+
+def test_the_listener_takes_graphite_lines_and_statsd_counters_into_the_account_of_their_token(cluster, acct):
+    """The cluster's StatsD/Graphite listener, under supervisord like the other roles: a metric named
+    TOKEN.rest lands in that token's account as `rest`, read back through nginx's export API."""
+    import socket
+
+    from app.interactors.listeners import metrics_token
+
+    token = metrics_token(cluster.db, acct.id)
+    ports = cluster.info["ports"]["listener"][0]
+    now = int(time.time())
+    with socket.create_connection(("127.0.0.1", ports["graphite"]), timeout=5) as s:
+        s.sendall(f"{token}.cluster.load 0.5 {now}\n{token}.cluster.load 1.5 {now}\n".encode())
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        for _ in range(3):
+            u.sendto(f"{token}.cluster.hits:2|c".encode(), ("127.0.0.1", ports["statsd"]))
+    wait_until("the listener's flush", lambda: _stat_id(cluster, acct, "cluster.hits") != "None"
+               and _stat_id(cluster, acct, "cluster.load") != "None", timeout=40)
+    session, url = requests.Session(), cluster.info["url"]
+
+    def hits():
+        r = session.get(f"{url}/x/{acct.access_token}/data/{_stat_id(cluster, acct, 'cluster.hits')}",
+                        params={"t": "1h1m"}, timeout=10)
+        return sum(p["value"] for p in r.json()[0]["points"])
+
+    wait_until("all six hits", lambda: hits() >= 6, timeout=40)
+    assert hits() == 6
+    r = session.get(f"{url}/x/{acct.access_token}/data/{_stat_id(cluster, acct, 'cluster.load')}",
+                    params={"t": "1h1m"}, timeout=10)
+    values = [p["value"] for p in r.json()[0]["points"] if p["count"]]
+    assert values == [1.0]      # a value stat: the mean of 0.5 and 1.5

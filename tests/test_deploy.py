@@ -258,3 +258,18 @@ def test_nginx_serves_a_releases_hashed_files_for_a_year_and_gzipped(releases, t
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_supervisor_runs_the_listener_role_like_the_others():
+    """A `listener` role (StatsD UDP + Graphite TCP/UDP) renders one program per port pair in its own
+    group, and deploy/activate knows it by name."""
+    conf = render.supervisor(current="/srv/eyrie/current", python="/srv/eyrie/current/venv/bin/python",
+                             log_dir="/srv/eyrie/logs", env={"EYRIE_A": "1"}, ingest_ports=[8101],
+                             listeners=act.listener_ports(2), listen_host="0.0.0.0")
+    assert "[program:listener-8125]" in conf and "[program:listener-8126]" in conf
+    assert "-m app listen --statsd 0.0.0.0:8125 --graphite 0.0.0.0:2003" in conf
+    assert "[group:eyrie-listener]\nprograms=listener-8125,listener-8126" in conf
+    assert act.parse_roles("ingest,listener") == {"ingest": 2, "listener": 1}
+    assert act.programs({"listener": 1}) == {"listener": ["eyrie-listener:listener-8125"]}
+    assert "[program:listener" not in render.supervisor(current="/c", python="/p", log_dir="/l", env={},
+                                                        ingest_ports=[8101])

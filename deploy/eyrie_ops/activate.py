@@ -28,8 +28,14 @@ from pathlib import Path
 from eyrie_ops import render
 
 FIRST_PORT = {"ingest": 8101, "web": 8201}
-DEFAULT_COUNT = {"ingest": 2, "web": 2, "worker": 2}
-GROUP = {"ingest": "eyrie-ingest", "web": "eyrie-web", "worker": "eyrie-worker"}
+DEFAULT_COUNT = {"ingest": 2, "web": 2, "worker": 2, "listener": 1}
+GROUP = {"ingest": "eyrie-ingest", "web": "eyrie-web", "worker": "eyrie-worker", "listener": "eyrie-listener"}
+# A listener's StatsD (UDP) and Graphite (TCP + UDP) ports; the next listener takes the next pair.
+LISTENER_PORTS = (8125, 2003)
+
+
+def listener_ports(n: int) -> list[tuple[int, int]]:
+    return [(LISTENER_PORTS[0] + i, LISTENER_PORTS[1] + i) for i in range(n)]
 
 
 def parse_roles(text: str) -> dict[str, int]:
@@ -40,7 +46,7 @@ def parse_roles(text: str) -> dict[str, int]:
             continue
         name, _, count = part.partition(":")
         if name not in DEFAULT_COUNT:
-            raise SystemExit(f"activate: unknown role {name!r} (ingest, web, worker)")
+            raise SystemExit(f"activate: unknown role {name!r} (ingest, web, worker, listener)")
         try:
             roles[name] = int(count) if count else DEFAULT_COUNT[name]
         except ValueError:
@@ -91,8 +97,12 @@ def _secret_once(var: Path) -> None:
 def programs(roles: dict[str, int]) -> dict[str, list[str]]:
     out = {}
     for role, n in roles.items():
-        names = [f"{role}-{FIRST_PORT[role] + i}" for i in range(n)] if role in FIRST_PORT else \
-                [f"worker-{i + 1}" for i in range(n)]
+        if role in FIRST_PORT:
+            names = [f"{role}-{FIRST_PORT[role] + i}" for i in range(n)]
+        elif role == "listener":
+            names = [f"listener-{statsd}" for statsd, _ in listener_ports(n)]
+        else:
+            names = [f"worker-{i + 1}" for i in range(n)]
         out[role] = [f"{GROUP[role]}:{name}" for name in names]
     return out
 
@@ -116,7 +126,8 @@ def activate(release: Path, base: Path, roles: dict[str, int], ctl: list[str], e
     conf.write_text(render.supervisor(
         current=current, python=current / "venv" / "bin" / "python", log_dir=base / "logs", env=app_env,
         ingest_ports=ports.get("ingest", []), web_ports=ports.get("web", []),
-        workers=range(1, roles.get("worker", 0) + 1)))
+        workers=range(1, roles.get("worker", 0) + 1), listeners=listener_ports(roles.get("listener", 0)),
+        listen_host=app_env.get("EYRIE_LISTEN_HOST", "127.0.0.1")))
 
     def sv(*args: str) -> str:
         done = subprocess.run([*ctl, *args], capture_output=True, text=True)

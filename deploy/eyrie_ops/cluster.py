@@ -120,6 +120,15 @@ def _wait(what: str, ready, timeout: float = 60) -> None:
     raise ClusterError(f"{what} not ready after {timeout:.0f} s")
 
 
+def tcp_ok(port: int) -> bool:
+    """A listener's Graphite port accepts a TCP connection."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def http_ok(url: str, timeout: float = 2) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -152,7 +161,8 @@ class Cluster:
 
     # -- up ----------------------------------------------------------------------------------
 
-    def up(self, ingest: int = 2, web: int = 2, workers: int = 2, port: int = 0, env=None, threads: int = 8) -> dict:
+    def up(self, ingest: int = 2, web: int = 2, workers: int = 2, port: int = 0, env=None, threads: int = 8,
+           listeners: int = 1) -> dict:
         if self.supervisord_running():
             raise ClusterError(f"a cluster is already running in {self.dir}: deploy/local-cluster down {self.dir}")
         ensure_packages()
@@ -160,7 +170,7 @@ class Cluster:
         self.dir.mkdir(parents=True, exist_ok=True)
         for sub in ("logs", "nginx/tmp", "nginx/cache", "var", "db"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
-        nginx_port, primary_port, replica_port, *app_ports = free_ports(3 + ingest + web)
+        nginx_port, primary_port, replica_port, *app_ports = free_ports(3 + ingest + web + 2 * listeners)
         saved = self.dir / "db" / "ports.json"
         if saved.exists():
             # The replica's master.info names the primary's port: a DIR brought up again keeps it.
@@ -168,7 +178,9 @@ class Cluster:
         saved.write_text(json.dumps([primary_port, replica_port]))
         if port:
             nginx_port = port
-        ingest_ports, web_ports = app_ports[:ingest], app_ports[ingest:]
+        ingest_ports, web_ports = app_ports[:ingest], app_ports[ingest:ingest + web]
+        rest = app_ports[ingest + web:]
+        listener_ports = list(zip(rest[0::2], rest[1::2]))  # (StatsD UDP, Graphite TCP+UDP) per listener
         primary_dir, replica_dir = self.dir / "db" / "primary", self.dir / "db" / "replica"
         primary_sock, replica_sock = _socket_path(primary_dir), _socket_path(replica_dir)
         _install_db(primary_dir)
@@ -200,7 +212,8 @@ class Cluster:
         logs = self.dir / "logs"
         (self.dir / "eyrie.conf").write_text(render.supervisor(
             current=ROOT, python=sys.executable, log_dir=logs, env=app_env, ingest_ports=ingest_ports,
-            web_ports=web_ports, workers=range(1, workers + 1), threads=threads, autostart=False))
+            web_ports=web_ports, workers=range(1, workers + 1), threads=threads, autostart=False,
+            listeners=listener_ports))
         self.conf.write_text(self._supervisord_conf(
             nginx_cmd=f"{_which('nginx')} -p {ngx} -c {ngx / 'nginx.conf'} -e {ngx / 'error.log'}",
             primary_cmd=_mariadbd("primary", primary_dir, primary_port, primary_sock, 1, replica=False),
@@ -219,18 +232,23 @@ class Cluster:
         programs = {"ingest": [f"eyrie-ingest:ingest-{p}" for p in ingest_ports],
                     "web": [f"eyrie-web:web-{p}" for p in web_ports],
                     "worker": [f"eyrie-worker:worker-{n}" for n in range(1, workers + 1)],
+                    "listener": [f"eyrie-listener:listener-{s}" for s, _ in listener_ports],
                     "primary": "primary", "replica": "replica", "nginx": "nginx"}
         groups = [g for g, names in (("eyrie-ingest:*", ingest_ports), ("eyrie-web:*", web_ports),
-                                     ("eyrie-worker:*", range(workers))) if names]
+                                     ("eyrie-worker:*", range(workers)),
+                                     ("eyrie-listener:*", listener_ports)) if names]
         self.ctl("start", *groups)
         for p in ingest_ports + web_ports:
             _wait(f"process on port {p}", lambda p=p: http_ok(f"http://127.0.0.1:{p}/healthz"))
+        for _, g in listener_ports:
+            _wait(f"listener on port {g}", lambda g=g: tcp_ok(g))
         _wait("nginx", lambda: http_ok(f"{url}/healthz") and http_ok(f"{url}/"))
         info = {"url": url, "supervisord_conf": str(self.conf), "programs": programs,
                 "database_url": primary_url, "replica_url": replica_url,
                 # Beyond the contract: what tests and bench/cluster.py need to look inside.
                 "ports": {"nginx": nginx_port, "ingest": ingest_ports, "web": web_ports,
-                          "primary": primary_port, "replica": replica_port},
+                          "primary": primary_port, "replica": replica_port,
+                          "listener": [{"statsd": s, "graphite": g} for s, g in listener_ports]},
                 "sockets": {"primary": primary_sock, "replica": replica_sock},
                 "logs": str(logs), "env": {k: v for k, v in app_env.items() if k != "EYRIE_SECRET_KEY"}}
         self.info_path.write_text(json.dumps(info, indent=2) + "\n")
@@ -309,6 +327,7 @@ def main(argv=None) -> int:
     up.add_argument("--ingest", type=int, default=2)
     up.add_argument("--web", type=int, default=2)
     up.add_argument("--workers", type=int, default=2)
+    up.add_argument("--listeners", type=int, default=1, help="StatsD/Graphite listener processes")
     up.add_argument("--threads", type=int, default=8, help="waitress threads per process")
     up.add_argument("--port", type=int, default=0, help="nginx port (default: a free one)")
     down = sub.add_parser("down", help="stop everything the cluster in DIR started")
@@ -320,7 +339,8 @@ def main(argv=None) -> int:
             if min(args.ingest, args.web) < 1 or args.workers < 0:
                 p.error("--ingest and --web need at least 1, --workers at least 0")
             try:
-                info = cluster.up(args.ingest, args.web, args.workers, port=args.port, threads=args.threads)
+                info = cluster.up(args.ingest, args.web, args.workers, port=args.port, threads=args.threads,
+                                  listeners=args.listeners)
             except BaseException:
                 cluster.down()
                 raise

@@ -42,8 +42,11 @@ def supervisor_env(env: Mapping[str, str]) -> str:
 
 
 def supervisor(*, current: str | Path, python: str | Path, log_dir: str | Path, env: Mapping[str, str],
-               ingest_ports=(), web_ports=(), workers=(), threads: int = 8, autostart: bool = True) -> str:
+               ingest_ports=(), web_ports=(), workers=(), threads: int = 8, autostart: bool = True,
+               listeners=(), listen_host: str = "127.0.0.1") -> str:
+    """listeners: (StatsD UDP port, Graphite TCP+UDP port) pairs, one listener process each."""
     return _env.get_template("supervisor/eyrie.conf").render(
+        listeners=[tuple(pair) for pair in listeners], listen_host=listen_host,
         current=str(current), python=str(python), log_dir=str(log_dir), environment=supervisor_env(env),
         ingest_ports=list(ingest_ports), web_ports=list(web_ports), workers=list(workers), threads=threads,
         autostart="true" if autostart else "false")
