@@ -130,9 +130,12 @@ def _unflatten(lo: float, hi: float) -> tuple[float, float]:
     return ((lo - pad if lo != 0 else 0.0), hi + pad) if flat else (lo, hi)
 
 
-def _y_ticks(lo: float, hi: float, count: int) -> list[float]:
+def _y_ticks(lo: float, hi: float, count: int, whole: bool = False) -> list[float]:
+    """Round ticks over [lo, hi]; whole: the data are whole counts, so no tick falls between them (0.5)."""
     lo, hi = _unflatten(lo, hi)
     step = _nice_step((hi - lo) / count)
+    if whole and step < 1:
+        step = 1.0
     return [_tick(i * step, step) for i in range(math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9) + 1)]
 
 
@@ -400,12 +403,15 @@ def render_graph(series: list[Series], *, width: int = 800, height: int = 300, t
         units = {s.unit for s, _, _ in group}
         e = _axis_exp(lo, hi)
         axes[sec] = (lo / 10.0 ** e, hi / 10.0 ** e, units.pop() if len(units) == 1 else "", e)
+        if not sec:
+            whole = e == 0 and all(s.kind == "counter" for s, _, _ in group) and all(float(v).is_integer()
+                                                                                    for v in vals)
     # From here on each axis works in units of 10**e (pygal too): its ticks and data are scaled.
     lo, hi, unit, e1 = axes[False]
     if spark:
         ticks = [lo, hi] if hi > lo else [lo - 1, hi + 1]
     else:
-        ticks = _y_ticks(lo, hi, max(2, min(5, (height - 60) // 45)))
+        ticks = _y_ticks(lo, hi, max(2, min(5, (height - 60) // 45)), whole)
     k1 = 10.0 ** e1
     to_primary, y2_labels = {False: lambda v: v / k1}, []
     if True in axes:

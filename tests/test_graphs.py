@@ -271,3 +271,14 @@ def test_group_means_of_the_largest_float_do_not_round_to_infinity():
     top = 1.7976931348623157e308
     svg = render_graph([Series("s", [(DAY0 + i * MINUTE, top) for i in range(3000)])], step=MINUTE)
     assert not re.search(r"inf|nan", svg, re.I)
+
+
+def test_counters_of_whole_numbers_get_no_half_ticks():
+    """Two signups and a one: the axis says 0, 1, 2, never 0.5 or 1.5 (nobody signs up half-way)."""
+    few = Series("signups", [(DAY0, 1.0), (DAY0 + HOUR, 2.0), (DAY0 + 2 * HOUR, 0.0)], kind="counter")
+    labels = axis_labels(render_graph([few]), "y")
+    assert labels and all("." not in x for x in labels), labels
+    assert "1" in labels and "2" in labels
+    # A value stat over the same numbers may well be read in halves.
+    same = Series("load", few.points, kind="value")
+    assert any("." in x for x in axis_labels(render_graph([same]), "y"))
