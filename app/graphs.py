@@ -113,6 +113,17 @@ def _axis_exp(lo: float, hi: float) -> int:
     return max(-323, math.floor(math.log10(mag)))   # 10.0 ** -324 is 0
 
 
+def shown_size(raw, width: int, height: int, min_width: int = 240, max_width: int = 1600) -> tuple[int, int]:
+    """(width, height) for a graph shown `raw` pixels wide (the page's script sends it as `w`); without
+    one (or a bad one), the default size. Narrow graphs get relatively taller so they stay legible."""
+    try:
+        w = int(str(raw))
+    except (TypeError, ValueError):
+        return width, height
+    w = max(min_width, min(w, max_width))
+    return w, max(200, min(height, round(w * 0.6)))
+
+
 def _nice_step(raw: float) -> float:
     mag = 10.0 ** math.floor(math.log10(raw))
     return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))

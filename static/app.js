@@ -82,7 +82,10 @@ window.eyrieGraphWidth = (el) => {
   return box ? Math.round(box.clientWidth) : undefined;
 };
 document.addEventListener("htmx:configRequest", (e) => {
-  const view = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("[data-graph-width]");
+  const elt = e.detail.elt;
+  // The graph's own container, or (data-graph-width-from="#id": a form beside it) the one it names.
+  const view = elt && elt.closest && (elt.closest("[data-graph-width]") ||
+    (elt.dataset && elt.dataset.graphWidthFrom && document.querySelector(elt.dataset.graphWidthFrom)));
   const w = window.eyrieGraphWidth(view);
   if (view && w && e.detail.verb === "get") e.detail.parameters.w = w;
 });
@@ -91,7 +94,9 @@ function fitGraphs(root) {
     const box = el.querySelector("[data-graph-box]");
     const drawn = Number(el.dataset.graphWidth);
     if (!box || !drawn || !box.clientWidth) return;
-    if (Math.abs(box.clientWidth - drawn) / drawn > 0.2 && window.htmx) htmx.trigger(el, "eyrie-resize");
+    // data-refit="#id": the element whose request redraws this graph (a form beside it), else itself.
+    const by = (el.dataset.refit && document.querySelector(el.dataset.refit)) || el;
+    if (Math.abs(box.clientWidth - drawn) / drawn > 0.2 && window.htmx) htmx.trigger(by, "eyrie-resize");
   });
 }
 document.addEventListener("DOMContentLoaded", () => fitGraphs());

@@ -15,7 +15,7 @@ from tests.conftest import NOW
 from tests.helpers import count_rows, stat_row
 from tests.web_helpers import csrf_token, post
 
-GRAPH = '<div class="graph" data-graph data-zoom="here"><svg'
+GRAPH = '<div class="graph" data-graph data-graph-box data-zoom="here"><svg'
 
 
 def _seed(ingest, db, account, stats: dict[str, tuple[str, str]], email: str | None = None) -> dict[str, int]:

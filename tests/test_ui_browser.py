@@ -198,6 +198,25 @@ def test_on_a_phone_the_stat_graph_is_drawn_for_its_shown_width(browser, live_se
     ctx.close()
 
 
+def test_on_a_phone_the_analysis_graph_is_drawn_for_its_shown_width(browser, live_server, db):
+    import re
+
+    ids = seed_account(db, int(time.time()))
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/analyze?s={ids['stat_id']}&tf=1d")
+    # Drawn at the desktop 820 first, then once more for the width the phone gives it.
+    graph = page.locator("#analysis-graph")
+    expect(graph).to_have_attribute("data-graph-width", re.compile(r"^[23]\d\d$"))
+    shown = page.evaluate("document.querySelector('#analysis-graph [data-graph-box]').clientWidth")
+    assert abs(shown - int(graph.get_attribute("data-graph-width"))) <= 2
+    view_box = page.evaluate("document.querySelector('#analysis-graph svg').viewBox.baseVal.width")
+    assert abs(view_box - shown) <= 2
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    ctx.close()
+
+
 def test_edit_and_pause_an_alert_in_the_browser(browser, live_server, db):
     seed_account(db, int(time.time()))
     row = lambda: db.read(lambda tx: tx.one("SELECT threshold, paused FROM alerts"))   # noqa: E731

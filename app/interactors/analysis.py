@@ -86,14 +86,15 @@ def normalise(line: graphs.Series) -> graphs.Series:
                    texts=[None if v is None else numbers.fmt(v, line.unit) for _, v in line.points])
 
 
-def _graph(stats: list[dict], data: dict[int, dict], step: int, tz: str, scale: str) -> tuple[str, list[dict]]:
+def _graph(stats: list[dict], data: dict[int, dict], step: int, tz: str, scale: str,
+           size: tuple[int, int] = (GRAPH_WIDTH, GRAPH_HEIGHT)) -> tuple[str, list[dict]]:
     series = overlay_series(stats, lambda s: data[s["id"]])
     out = [{**_stat(s), "axis": "right" if line.secondary else "left", "points": [list(p) for p in line.points]}
            for s, line in zip(stats, series)]
     if scale == "normalised":
         series = [normalise(line) for line in series]
     # theme "auto": light colours plus a prefers-color-scheme block with the dark ones, like the page.
-    svg = graphs.render_graph(series, width=GRAPH_WIDTH, height=GRAPH_HEIGHT, theme="auto", tz=tz,
+    svg = graphs.render_graph(series, width=size[0], height=size[1], theme="auto", tz=tz,
                               step=step, css_class="analysis-svg") if stats else ""
     return svg, out
 
@@ -119,10 +120,12 @@ def _view(tx, account: dict, ids: list[int], rng, now: int, query: str, error: s
     }
 
 
-def _finish(raw: dict, account: dict, rng, query: str, analysis: dict | None, scale: str = "units") -> dict:
+def _finish(raw: dict, account: dict, rng, query: str, analysis: dict | None, scale: str = "units",
+            width=None) -> dict:
     ok = raw["error"] is None and raw["win"] is not None
     win = raw["win"]
-    svg, data = _graph(raw["chosen"], raw["data"], win.step, account["timezone"], scale) if ok else ("", [])
+    size = graphs.shown_size(width, GRAPH_WIDTH, GRAPH_HEIGHT)
+    svg, data = _graph(raw["chosen"], raw["data"], win.step, account["timezone"], scale, size) if ok else ("", [])
     units = [d["unit"] for d in data]
     tf = rng.code if rng.code in TIMEFRAMES else None
     if win is None:
@@ -146,7 +149,7 @@ def _finish(raw: dict, account: dict, rng, query: str, analysis: dict | None, sc
                                                                 if d["axis"] == "right"}),
         "picker": raw["picker"], "more": raw["more"], "query": query,
         "saved": raw["saved"], "analysis": analysis, "error": raw["error"],
-        "dropped": raw["dropped"], "svg": svg, "max_stats": MAX_STATS,
+        "dropped": raw["dropped"], "svg": svg, "max_stats": MAX_STATS, "graph_width": size[0],
     }
     view["data"] = {"timeframe": tf or rng.code, "scale": scale, "analysis": analysis, "error": raw["error"],
                     "series": data, "saved": raw["saved"]}
@@ -154,7 +157,7 @@ def _finish(raw: dict, account: dict, rng, query: str, analysis: dict | None, sc
 
 
 def overlay_view(db, account: dict, raw_ids: list[str], tf: str | None, now: int, *, query: str = "",
-                 start=None, end=None, scale: str | None = None) -> dict:
+                 start=None, end=None, scale: str | None = None, width=None) -> dict:
     """The /analyze page: the picker, the overlay graph of the chosen stats, the saved analyses.
     tf: a UI code, or (as on the stat page) 2d1h, or start/end (a zoom); scale: see SCALES.
 
@@ -170,7 +173,7 @@ def overlay_view(db, account: dict, raw_ids: list[str], tf: str | None, now: int
     except Invalid as exc:
         error = exc.msg[0].upper() + exc.msg[1:] + "."
     raw = db.read(lambda tx: _view(tx, account, ids, rng, now, query, error))
-    return _finish(raw, account, rng, query, None, scale)
+    return _finish(raw, account, rng, query, None, scale, width)
 
 
 def saved_view(db, account: dict, analysis_id: int, now: int) -> dict:

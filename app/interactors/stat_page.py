@@ -7,6 +7,7 @@ import re
 
 from app import keys, numbers
 from app.errors import Conflict, EyrieError, Invalid, NotFound
+from app.graphs import shown_size as shown_graph_size
 from app.ingest_rules import check_name
 from app.interactors import embeds, graphs
 from app.interactors.stats import trash_stat
@@ -58,17 +59,8 @@ def _change(current, previous) -> float | None:
 
 
 def graph_size(raw) -> tuple[int, int]:
-    """The graph's (width, height) for the width the page shows it at (`w`, sent by the page's
-    script); without one, the desktop size. Narrow graphs get relatively taller so they stay legible."""
-    try:
-        width = int(str(raw))
-    except (TypeError, ValueError):
-        return graphs.GRAPH_WIDTH, graphs.GRAPH_HEIGHT
-    width = max(MIN_GRAPH_WIDTH, min(width, MAX_GRAPH_WIDTH))
-    return width, max(200, min(graphs.GRAPH_HEIGHT, round(width * 0.6)))
-
-
-MIN_GRAPH_WIDTH, MAX_GRAPH_WIDTH = 240, 1600
+    """The graph's size for the width the page shows it at (`w`); see app.graphs.shown_size."""
+    return shown_graph_size(raw, graphs.GRAPH_WIDTH, graphs.GRAPH_HEIGHT)
 
 
 def stat_view(db, account_id: int, stat_id: int, code, compare: bool, now: int, tz: str, *,

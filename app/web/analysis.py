@@ -26,7 +26,8 @@ def _present(view: dict, status: int = 200, **ctx):
 def index():
     a = request.args
     view = an.overlay_view(db(), g.account, a.getlist("s"), a.get("tf"), now(), query=a.get("q", ""),
-                           start=a.get("start"), end=a.get("end"), scale=a.get("scale"))
+                           start=a.get("start"), end=a.get("end"), scale=a.get("scale"),
+                           width=a.get("w"))
     return _present(view)
 
 
