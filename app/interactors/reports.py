@@ -68,13 +68,18 @@ def _parse_hour(raw) -> int:
     return parse_int(raw, field="hour", lo=0, hi=23, label="the hour")
 
 
+def _saved_choice(tx, account_id: int) -> tuple[dict, dict, list[int]]:
+    """The account, its saved schedules and the stats they report on (the same for daily and weekly)."""
+    account = acq.account_by_id(tx, account_id)
+    if account is None:
+        raise NotFound("no such account")
+    found = q.schedules(tx, account_id)
+    return account, found, next((found[p]["stat_ids"] for p in PERIODS if p in found), [])
+
+
 def settings_view(db, account_id: int) -> dict:
     def tx_fn(tx):
-        account = acq.account_by_id(tx, account_id)
-        if account is None:
-            raise NotFound("no such account")
-        found = q.schedules(tx, account_id)
-        chosen = next((found[p]["stat_ids"] for p in PERIODS if p in found), [])
+        account, found, chosen = _saved_choice(tx, account_id)
         hour = next((found[p]["hour"] for p in PERIODS if p in found), DEFAULT_HOUR)
         stats = [{"id": s["id"], "name": s["name"], "kind": s["kind"], "chosen": s["id"] in chosen}
                  for s in sq.list_stats(tx, account_id, limit=1000)]
@@ -304,11 +309,7 @@ def send_now(db, config, account_id: int, period: str, now: int) -> dict:
         raise Invalid("the report is daily or weekly", field="period")
 
     def tx_fn(tx):
-        account = acq.account_by_id(tx, account_id)
-        if account is None:
-            raise NotFound("no such account")
-        found = q.schedules(tx, account_id)
-        chosen = next((found[p]["stat_ids"] for p in PERIODS if p in found), [])
+        _, _, chosen = _saved_choice(tx, account_id)
         schedule = {"account_id": account_id, "period": period, "stat_ids": chosen}
         return schedule, _report_data(tx, schedule, now)
 
