@@ -234,3 +234,24 @@
   else scan(document);
   document.addEventListener("htmx:load", function (e) { scan(e.target); });
 })();
+
+/* A page without htmx (the public stat page: [data-refit-reload][data-graph-width]) whose graph was drawn
+   far from the width it is shown at (a phone) loads once more with w= that width, so its axis text is
+   read at its set size. Pages with htmx redraw in place instead (app.js). */
+(function () {
+  "use strict";
+  function refit() {
+    var el = document.querySelector("[data-refit-reload][data-graph-width]");
+    var box = el && el.querySelector("[data-graph-box]");
+    var drawn = el && Number(el.dataset.graphWidth);
+    if (!box || !drawn || !box.clientWidth) return;
+    var shown = Math.round(box.clientWidth);
+    var url = new URL(window.location.href);
+    if (Math.abs(shown - drawn) / drawn <= 0.2 || url.searchParams.get("w") === String(shown)) return;
+    url.searchParams.set("w", String(shown));
+    window.location.replace(url.toString());
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", refit);
+  else refit();
+})();
+

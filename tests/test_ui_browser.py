@@ -217,6 +217,22 @@ def test_on_a_phone_the_analysis_graph_is_drawn_for_its_shown_width(browser, liv
     ctx.close()
 
 
+def test_on_a_phone_the_public_page_graph_is_drawn_for_its_shown_width(browser, live_server, db):
+    ids = seed_account(db, int(time.time()))
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    page.goto(f"{live_server}/s/{ids['embed_key']}")          # no session: the page has no htmx
+    page.wait_for_url("**w=*")                                  # loaded once more with its shown width
+    page.wait_for_load_state()
+    shown = page.evaluate("document.querySelector('#stat-graph').clientWidth")
+    drawn = int(page.locator("#public-stat").get_attribute("data-graph-width"))
+    assert abs(shown - drawn) <= 2
+    assert abs(page.evaluate("document.querySelector('#stat-graph svg').viewBox.baseVal.width") - shown) <= 2
+    # Its timeframe links keep the width, so switching does not reload twice.
+    assert f"w={shown}" in page.locator("nav.tabs a").first.get_attribute("href")
+    ctx.close()
+
+
 def test_edit_and_pause_an_alert_in_the_browser(browser, live_server, db):
     seed_account(db, int(time.time()))
     row = lambda: db.read(lambda tx: tx.one("SELECT threshold, paused FROM alerts"))   # noqa: E731

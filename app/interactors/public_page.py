@@ -11,8 +11,9 @@ from app.interactors import embeds, graphs
 from app.interactors import stat_page as sp
 
 
-def public_stat(db, cache, key: str, code: str | None, now: int, known_etags=()) -> dict:
-    """A public stat's page by its embed key: name, graph, summaries. NotFound unless the stat is public."""
+def public_stat(db, cache, key: str, code: str | None, now: int, known_etags=(), width=None) -> dict:
+    """A public stat's page by its embed key: name, graph, summaries. NotFound unless the stat is public.
+    width: the width its graph is shown at (`w`, sent by graph.js on a phone), else the desktop size."""
     if not embeds.KEY.match(key or ""):
         raise NotFound("no such stat")
     code = graphs.parse_code(code)
@@ -20,15 +21,18 @@ def public_stat(db, cache, key: str, code: str | None, now: int, known_etags=())
     stat = stats[0]
     if not stat["public"]:
         raise NotFound("no such stat")
-    etag = embeds.make_etag("public", stats, now, code)
+    size = sp.graph_size(width)
+    etag = embeds.make_etag("public", stats, now, code, size)
     if etag in known_etags:
         return {"etag": etag, "view": None}
     view = cache.get(etag)
     if view is None:
         full = sp.stat_view(db, stat["account_id"], stat["id"], code, True, now, stat["timezone"] or "UTC",
-                            with_points=False, with_marks=False)   # alerts are the owner's business
+                            with_points=False, with_marks=False, width=size[0])   # alerts: the owner's business
         view = {k: v for k, v in full.items() if k not in ("points", "previous", "embed")}
         view["stat"] = {**embeds.public_fields(stats)[0], "last_data_at": full["stat"]["last_data_at"]}
         view["timezone"] = stat["timezone"] or "UTC"
+        # Links to other timeframes keep a phone's width (none when the desktop size was drawn).
+        view["shown_width"] = size[0] if width not in (None, "") else None
         cache.put(etag, view, len(view["svg"]) + 4096)
     return {"etag": etag, "view": view}

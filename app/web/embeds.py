@@ -130,4 +130,4 @@ def figures(kind: str, path: str):
 @bp.get("/s/<key>")
 def public_stat(key: str):
     return present_public(public_page.public_stat(db(), cache(), key, request.args.get("tf"), now(),
-                                             request.if_none_match))
+                                             request.if_none_match, width=request.args.get("w")))
