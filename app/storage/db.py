@@ -31,6 +31,8 @@ CONNECT_TIMEOUT = 2.0
 # How long a request may keep retrying a lost database before answering 503.
 UNAVAILABLE_AFTER = 2.0
 IDLE_CHECK_AFTER = 5.0
+# Values the server refuses: 1690 a result out of range, 1264 a value out of range, 1048 NULL.
+_MYSQL_DATA = {1690, 1264, 1048, 1366, 1367}
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,16 @@ class Database:
         if isinstance(exc, (pymysql.err.InterfaceError, ConnectionError, OSError)):
             return "gone"
         return "other"
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """The database refused the values themselves (out of range, NULL from NaN, a constraint):
+        the statement failed as a whole, so nothing of it was written, and running it again fails again."""
+        if self.dialect == "sqlite":
+            return isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError))
+        if isinstance(exc, (pymysql.err.DataError, pymysql.err.IntegrityError)):
+            return True
+        # 1690: "DOUBLE value is out of range", which pymysql reports as an OperationalError.
+        return isinstance(exc, pymysql.err.MySQLError) and bool(exc.args) and exc.args[0] in _MYSQL_DATA
 
     def is_unique_violation(self, exc: BaseException) -> bool:
         if self.dialect == "sqlite":
