@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
+import msgspec
 from flask import Request
 
 from app.errors import Invalid
@@ -40,11 +41,21 @@ def single_item(p: dict) -> EzItem:
     return EzItem(stat=p.get("stat"), count=p.get("count"), value=p.get("value"), t=p.get("t"))
 
 
-def bulk(request: Request) -> tuple[str | None, list[EzItem]]:
+_decode = msgspec.json.Decoder().decode  # C: about 3x json.loads on a bulk body
+
+
+def bulk(request: Request) -> tuple[str | None, list]:
+    """(ezkey, data): the items as decoded, for record_ez_json."""
+    body = request.get_data(cache=True) or b""
     try:
-        doc = json.loads(request.get_data(cache=True) or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("malformed JSON body") from None
+        doc = _decode(body)
+    except (msgspec.DecodeError, ValueError, UnicodeDecodeError):
+        # The stdlib reads what msgspec refuses (NaN, Infinity, huge integers): the rules then
+        # reject those items one by one, as before.
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise Invalid("malformed JSON body") from None
     if not isinstance(doc, dict):
         raise Invalid("the JSON body must be an object with ezkey and data")
     data = doc.get("data")
@@ -52,14 +63,7 @@ def bulk(request: Request) -> tuple[str | None, list[EzItem]]:
         raise Invalid("data must be a list")
     query = dict(parse_qsl(request.query_string.decode("utf-8", "replace")))
     ezkey = doc.get("ezkey") or doc.get("email") or ezkey_of(query)
-    items = []
-    for entry in data:
-        if isinstance(entry, dict):
-            items.append(EzItem(stat=entry.get("stat"), count=entry.get("count"), value=entry.get("value"),
-                                t=entry.get("t")))
-        else:
-            items.append(EzItem(stat=None))
-    return ezkey, items
+    return ezkey, data
 
 
 def verbose(p: dict) -> bool:

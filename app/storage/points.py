@@ -1,10 +1,27 @@
-"""SQL for rollup rows: the multi-row upsert on the write path and bounded range reads."""
+"""SQL for rollup rows: the multi-row upsert on the write path, folding and bounded range reads.
+
+Folding: ingest writes a point's minute row only. A stat's hour and day rows hold every minute row
+with ts < stats.folded_to; the minute rows from folded_to on are "unfolded", and every reader of
+hours or days adds them (read_rollups, read_rollups_many), so a read is exact whether or not the
+fold has run. fold() moves the watermark in the same transaction as the rows it adds, so a crash
+leaves either both or neither. A point older than the watermark gets its three rows at once
+(writer.py). On MySQL the writer holds a shared lock on the stats rows it writes and fold() an
+exclusive one, so a fold never misses a minute row being committed.
+"""
 
 from __future__ import annotations
 
-from app.storage.db import Tx
+from typing import TYPE_CHECKING
+
+from app.rollups import DAY, HOUR, MINUTE, bucket_start, local_day_start
+
+if TYPE_CHECKING:  # no import at run time: db -> writer -> points must not lead back to db
+    from app.storage.db import Tx
 
 CHUNK = 1000
+# A local day holds at most 25 hours; unfolded minute rows up to this far past a read's last bucket
+# start may belong to that bucket.
+_LONGEST_BUCKET = DAY + 2 * HOUR
 
 _SQLITE_UPSERT = (
     "INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -39,17 +56,45 @@ def upsert_rollups(tx: Tx, rows) -> None:
 
 
 def read_rollups(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
-    """Rows with start <= ts < end at one resolution, as (ts, total, n, lo, hi), oldest first."""
+    """Rows with start <= ts < end at one resolution, as (ts, total, n, lo, hi), oldest first
+    (hours and days include the unfolded minute rows)."""
     rows = tx.all(
         "SELECT ts, total, n, lo, hi FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ?"
         " ORDER BY ts",
         (stat_id, res, start, end),
     )
-    return [(r["ts"], r["total"], r["n"], r["lo"], r["hi"]) for r in rows]
+    out = [(r["ts"], r["total"], r["n"], r["lo"], r["hi"]) for r in rows]
+    if res == MINUTE:
+        return out
+    mark = tx.one("SELECT s.folded_to, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
+                  " WHERE s.id = ?", (stat_id,))
+    if mark is None:
+        return out
+    lo_ts = max(int(mark["folded_to"]), start)
+    if lo_ts >= end + _LONGEST_BUCKET:
+        return out
+    minutes = tx.all("SELECT ts, total, n, lo, hi FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ?"
+                     " AND ts < ?", (stat_id, MINUTE, lo_ts, end + _LONGEST_BUCKET))
+    if not minutes:
+        return out
+    return _with_unfolded(out, minutes, res, mark["timezone"], start, end)
 
 
-def last_bucket(tx: Tx, stat_id: int, res: int) -> int | None:
-    return tx.scalar("SELECT MAX(ts) FROM rollups WHERE stat_id = ? AND res = ?", (stat_id, res))
+def _with_unfolded(rows: list[tuple], minutes: list[dict], res: int, tz: str, start: int, end: int) -> list[tuple]:
+    merged = {r[0]: list(r[1:]) for r in rows}
+    for m in minutes:
+        b = bucket_start(m["ts"], res, tz)
+        if not start <= b < end:
+            continue
+        row = merged.get(b)
+        if row is None:
+            merged[b] = [m["total"], m["n"], m["lo"], m["hi"]]
+        else:
+            row[0] += m["total"]
+            row[1] += m["n"]
+            row[2] = min(row[2], m["lo"])
+            row[3] = max(row[3], m["hi"])
+    return [(ts, *merged[ts]) for ts in sorted(merged)]
 
 
 def delete_rollups_before(tx: Tx, stat_id: int, res: int, before: int) -> int:
@@ -66,8 +111,9 @@ def rebuild_days(tx: Tx, stat_id: int, tz: str) -> None:
     """Recompute a stat's day buckets in zone tz from its hour buckets (where those are kept).
 
     Older day buckets, whose hours retention has dropped, keep their old alignment."""
-    from app.rollups import DAY, HOUR, local_day_start
-
+    newest = tx.scalar("SELECT MAX(ts) FROM rollups WHERE stat_id = ? AND res = ?", (stat_id, MINUTE))
+    if newest is not None:
+        fold(tx, {stat_id: int(newest) + MINUTE})  # every minute into the hours first
     hours = read_rollups(tx, stat_id, HOUR, 0, 2**62)
     if not hours:
         return
@@ -94,4 +140,80 @@ def read_rollups_many(tx: Tx, stat_ids: list[int], res: int, start: int, end: in
             [*chunk, res, start, end],
         ):
             out[r["stat_id"]].append((r["ts"], r["total"], r["n"], r["lo"], r["hi"]))
+        if res == MINUTE:
+            continue
+        marks_of = {r["id"]: r for r in tx.all(
+            f"SELECT s.id, s.folded_to, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
+            f" WHERE s.id IN ({marks})", chunk)}
+        lo_ts = min((max(int(m["folded_to"]), start) for m in marks_of.values()), default=None)
+        if lo_ts is None or lo_ts >= end + _LONGEST_BUCKET:
+            continue
+        unfolded: dict[int, list[dict]] = {}
+        for r in tx.all(
+            f"SELECT stat_id, ts, total, n, lo, hi FROM rollups WHERE stat_id IN ({marks}) AND res = ?"
+            " AND ts >= ? AND ts < ?", [*chunk, MINUTE, lo_ts, end + _LONGEST_BUCKET],
+        ):
+            if r["ts"] >= marks_of[r["stat_id"]]["folded_to"]:
+                unfolded.setdefault(r["stat_id"], []).append(r)
+        for sid, minutes in unfolded.items():
+            out[sid] = _with_unfolded(out[sid], minutes, res, marks_of[sid]["timezone"], start, end)
     return out
+
+
+def folded_to(tx: Tx, stat_ids, *, lock: bool) -> dict[int, int]:
+    """Each stat's watermark; lock=True takes a shared lock on the stats rows (MySQL) until commit,
+    so no fold of these stats can run between this read and the commit."""
+    out: dict[int, int] = {}
+    ids = sorted(stat_ids)
+    tail = " LOCK IN SHARE MODE" if lock and tx.dialect == "mysql" else ""
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i:i + 1000]
+        for r in tx.all(f"SELECT id, folded_to FROM stats WHERE id IN ({','.join('?' * len(chunk))}){tail}", chunk):
+            out[r["id"]] = int(r["folded_to"])
+    return out
+
+
+def fold(tx: Tx, upto: dict[int, int]) -> int:
+    """Fold each stat's minute rows from its watermark up to (not including) upto[stat] into its
+    hour and day rows, and move the watermark there. Returns the minute rows folded."""
+    if not upto:
+        return 0
+    ids = sorted(upto)
+    tail = " FOR UPDATE" if tx.dialect == "mysql" else ""
+    current: dict[int, int] = {}
+    for i in range(0, len(ids), 1000):  # the exclusive lock first (id order, as the writer's shared one)
+        chunk = ids[i:i + 1000]
+        for r in tx.all(f"SELECT id, folded_to FROM stats WHERE id IN ({','.join('?' * len(chunk))}){tail}", chunk):
+            current[r["id"]] = int(r["folded_to"])
+    # The zone is read after the lock: a timezone change committed meanwhile is seen.
+    zones = {r["id"]: r["timezone"] for i in range(0, len(ids), 1000) for r in tx.all(
+        "SELECT s.id, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id WHERE s.id IN"
+        f" ({','.join('?' * len(ids[i:i + 1000]))})", ids[i:i + 1000])}
+    groups: dict[tuple[int, int], list[int]] = {}
+    for sid, f in current.items():
+        if upto[sid] > f:
+            groups.setdefault((f, upto[sid]), []).append(sid)
+    rows: dict[tuple[int, int, int], list] = {}
+    folded = 0
+    for (lo_ts, hi_ts), sids in groups.items():
+        for i in range(0, len(sids), 500):
+            chunk = sids[i:i + 500]
+            # Quarter-hours: each lies in one hour and one local day (offsets are whole quarters).
+            for r in tx.all(
+                f"SELECT stat_id, ts - ts % 900 AS q, SUM(total) AS total, SUM(n) AS n, MIN(lo) AS lo,"
+                f" MAX(hi) AS hi, COUNT(*) AS c FROM rollups WHERE stat_id IN ({','.join('?' * len(chunk))})"
+                " AND res = ? AND ts >= ? AND ts < ? GROUP BY stat_id, ts - ts % 900",
+                [*chunk, MINUTE, lo_ts, hi_ts],
+            ):
+                folded += int(r["c"])
+                q, sid = int(r["q"]), r["stat_id"]
+                tz = zones.get(sid, "UTC")
+                for key in ((sid, HOUR, q - q % HOUR), (sid, DAY, local_day_start(q, tz))):
+                    row = rows.get(key)
+                    v = (float(r["total"]), int(r["n"]), float(r["lo"]), float(r["hi"]))
+                    rows[key] = list(v) if row is None else [row[0] + v[0], row[1] + v[1], min(row[2], v[2]),
+                                                             max(row[3], v[3])]
+            tx.execute(f"UPDATE stats SET folded_to = ? WHERE id IN ({','.join('?' * len(chunk))})", [hi_ts, *chunk])
+    if rows:
+        upsert_rollups(tx, [(*k, *rows[k]) for k in sorted(rows)])
+    return folded

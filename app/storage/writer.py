@@ -10,26 +10,42 @@ Requests of different accounts share a commit, so one request's rows must never 
 when a shared commit fails with a data error (a sum out of range, say), nothing of it was
 committed, and each request is written again on its own. Only the request whose own rows fail
 gets the error (a 4xx: it is about what that request sent); every other one is committed once.
+
+Only minute rows are written on this path (a point older than its stat's fold watermark gets its
+hour and day rows too); after the commit, and after waking the requests, the writer folds complete
+hours of the stats it wrote into their hour and day rows (points.fold). The EZ key of each request
+is checked again inside the committing transaction, so a process may cache accounts: a key deleted
+or an EZ API turned off by any process refuses the very next post (AccountChanged).
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 
 from app.errors import Invalid
-from app.rollups import RollupBatch
-from app.storage.points import CHUNK, upsert_rollups
+from app.rollups import DAY, HOUR, MINUTE, RollupBatch, local_day_start
+from app.storage.points import fold, upsert_rollups
 
 MAX_ROWS_PER_COMMIT = 20000
 REFUSED = "these points cannot be added to the stored totals: a sum would leave the range a number may hold"
+NO_MARK = 2**62  # a stat without a stats row (purged): every row written at once, nothing to fold
+log = logging.getLogger("eyrie.writer")
+
+
+class AccountChanged(Exception):
+    """The account a request was validated against changed (EZ key gone, EZ API off, stats renamed
+    or trashed) before its commit: nothing of the request was written; validate it again."""
 
 
 class _Job:
-    __slots__ = ("batch", "done", "error")
+    __slots__ = ("batch", "done", "error", "account_id", "ezkey", "stats_gen")
 
-    def __init__(self, batch: RollupBatch):
+    def __init__(self, batch: RollupBatch, account_id: int | None = None, ezkey: str | None = None,
+                 stats_gen: int | None = None):
         self.batch = batch
+        self.account_id, self.ezkey, self.stats_gen = account_id, ezkey, stats_gen
         self.done = threading.Event()
         self.error: BaseException | None = None
 
@@ -41,11 +57,15 @@ class PointWriter:
         self._thread = threading.Thread(target=self._loop, name="eyrie-point-writer", daemon=True)
         self._thread.start()
 
-    def write(self, batch: RollupBatch) -> None:
-        """Block until the batch is committed; raise what the transaction raised otherwise."""
+    def write(self, batch: RollupBatch, account_id: int | None = None, ezkey: str | None = None,
+              stats_gen: int | None = None) -> None:
+        """Block until the batch is committed; raise what the transaction raised otherwise.
+
+        With ezkey, the commit happens only if that key still belongs to account_id, its EZ API is on
+        and its stats generation is still stats_gen; else AccountChanged and nothing is written."""
         if not batch.rows:
             return
-        job = _Job(batch)
+        job = _Job(batch, account_id, ezkey, stats_gen)
         self._queue.put(job)
         job.done.wait()
         if job.error is not None:
@@ -73,37 +93,136 @@ class PointWriter:
                     break
                 jobs.append(more)
                 rows += len(more.batch)
-            self._commit(jobs)
+            plan = self._commit(jobs)
             for j in jobs:
                 j.done.set()
+            if plan:
+                self._fold(plan)
             if stop:
                 return
 
-    def _commit(self, jobs: list[_Job]) -> None:
-        if len(jobs) == 1:
-            jobs[0].error = self._write(jobs[0].batch)
-            return
-        # A fresh batch that copies the rows: each job's own rows stay intact for a retry alone.
-        merged = RollupBatch()
-        for j in jobs:
-            merged.merge(j.batch)
-        error = self._write(merged)
-        if error is None:
-            return
-        if not isinstance(error, Invalid):  # the database is down, say: every request learns it
+    def _commit(self, jobs: list[_Job]) -> dict[int, int]:
+        """Commit the jobs (each gets its error, or None); return what to fold afterwards."""
+        outcome = self._write(jobs)
+        if not isinstance(outcome, BaseException):
+            return outcome
+        if len(jobs) == 1 or not isinstance(outcome, Invalid):  # the database is down, say: all learn it
             for j in jobs:
-                j.error = error
-            return
+                j.error = outcome
+            return {}
+        plan: dict[int, int] = {}
         for j in jobs:  # nothing was committed: isolate the request whose rows the database refuses
-            j.error = self._write(j.batch)
+            result = self._write([j])
+            if isinstance(result, BaseException):
+                j.error = result
+            else:
+                plan.update(result)
+        return plan
 
-    def _write(self, batch: RollupBatch) -> BaseException | None:
-        """Commit one batch; return None, Invalid for rows the database refuses, or what was raised."""
-        rows = batch.sorted_rows()
+    def _write(self, jobs: list[_Job]) -> dict[int, int] | BaseException:
+        """One transaction for the jobs; per-job AccountChanged is set on the job. Returns the fold
+        plan, Invalid for rows the database refuses, or what was raised."""
+        refused: list[_Job] = []
+
+        def tx_fn(tx):
+            refused.clear()
+            live = _check_accounts(tx, jobs, refused)
+            return _write_rows(tx, live)
+
         try:
-            self.db.run(lambda tx: upsert_rollups(tx, rows), one_statement=len(rows) <= CHUNK)
+            plan = self.db.run(tx_fn)
         except BaseException as exc:
             if self.db.is_data_error(exc):
                 return Invalid(REFUSED)
             return exc
-        return None
+        for j in refused:
+            j.error = AccountChanged()
+        return plan
+
+    def _fold(self, plan: dict[int, int]) -> None:
+        # Off the acknowledged path: the points are committed either way, and readers add what
+        # is not folded yet, so a failure here costs read time only (the next write folds again).
+        try:
+            self.db.run(lambda tx: fold(tx, plan))
+        except Exception:
+            log.exception("folding minute rows failed; they stay readable, unfolded")
+
+
+def _check_accounts(tx, jobs: list[_Job], refused: list[_Job]) -> list[_Job]:
+    keys = sorted({j.ezkey for j in jobs if j.ezkey is not None})
+    if not keys:
+        return jobs
+    lock = " LOCK IN SHARE MODE" if tx.dialect == "mysql" else ""
+    found = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        for r in tx.all("SELECT k.ezkey, a.id, a.ez_enabled, a.stats_gen FROM ez_keys k JOIN accounts a"
+                        f" ON a.id = k.account_id WHERE k.ezkey IN ({','.join('?' * len(chunk))}){lock}", chunk):
+            found[r["ezkey"]] = r
+    live = []
+    for j in jobs:
+        if j.ezkey is not None:
+            r = found.get(j.ezkey)
+            if r is None or r["id"] != j.account_id or not r["ez_enabled"] or r["stats_gen"] != j.stats_gen:
+                refused.append(j)
+                continue
+        live.append(j)
+    return live
+
+
+def _write_rows(tx, jobs: list[_Job]) -> dict[int, int]:
+    if not jobs:
+        return {}
+    minutes: dict[tuple[int, int], list] = {}
+    for j in jobs:  # copied, not adopted: a job's own rows stay intact for a retry alone
+        for (sid, res, ts), v in j.batch.rows.items():
+            if res != MINUTE:
+                continue  # a full RollupBatch: its hour and day rows are derived here, as for any other
+            row = minutes.get((sid, ts))
+            if row is None:
+                minutes[(sid, ts)] = list(v)
+            else:
+                row[0] += v[0]
+                row[1] += v[1]
+                if v[2] < row[2]:
+                    row[2] = v[2]
+                if v[3] > row[3]:
+                    row[3] = v[3]
+    marks = _marks(tx, {sid for sid, _ in minutes})
+    rows = []
+    coarse: dict[tuple[int, int, int], list] = {}
+    newest: dict[int, int] = {}
+    for (sid, ts), v in minutes.items():
+        rows.append((sid, MINUTE, ts, *v))
+        mark, tz = marks.get(sid, (NO_MARK, "UTC"))
+        if ts < mark:  # behind the watermark: the fold has passed this minute, so add it everywhere
+            day = ts - ts % DAY if tz == "UTC" else local_day_start(ts, tz)
+            for key in ((sid, HOUR, ts - ts % HOUR), (sid, DAY, day)):
+                row = coarse.get(key)
+                if row is None:
+                    coarse[key] = list(v)
+                else:
+                    row[0] += v[0]
+                    row[1] += v[1]
+                    row[2] = min(row[2], v[2])
+                    row[3] = max(row[3], v[3])
+        elif ts > newest.get(sid, -1):
+            newest[sid] = ts
+    rows.extend((*k, *v) for k, v in coarse.items())
+    rows.sort()  # one global key order keeps concurrent writers from deadlocking each other in InnoDB
+    upsert_rollups(tx, rows)
+    # Fold every complete hour before the newest minute written (its own hour stays unfolded).
+    return {sid: ts - ts % HOUR for sid, ts in newest.items() if ts - ts % HOUR > marks[sid][0]}
+
+
+def _marks(tx, stat_ids) -> dict[int, tuple[int, str]]:
+    """stat -> (fold watermark, account zone), under a shared lock on MySQL until commit."""
+    ids = sorted(stat_ids)
+    lock = " LOCK IN SHARE MODE" if tx.dialect == "mysql" else ""
+    out = {}
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i:i + 1000]
+        for r in tx.all("SELECT s.id, s.folded_to, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
+                        f" WHERE s.id IN ({','.join('?' * len(chunk))}){lock}", chunk):
+            out[r["id"]] = (int(r["folded_to"]), r["timezone"])
+    return out
