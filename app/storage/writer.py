@@ -24,7 +24,7 @@ import logging
 import queue
 import threading
 
-from app.errors import Invalid
+from app.errors import Invalid, Unavailable
 from app.rollups import DAY, HOUR, MINUTE, RollupBatch, local_day_start
 from app.storage.points import fold, upsert_rollups
 
@@ -56,6 +56,12 @@ class PointWriter:
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="eyrie-point-writer", daemon=True)
         self._thread.start()
+        # Folds run in their own thread: a slow or failing fold never holds up the next commit.
+        self._fold_wanted: dict[int, int] = {}
+        self._fold_cv = threading.Condition()
+        self._fold_stop = False
+        self._folder = threading.Thread(target=self._fold_loop, name="eyrie-point-folder", daemon=True)
+        self._folder.start()
 
     def write(self, batch: RollupBatch, account_id: int | None = None, ezkey: str | None = None,
               stats_gen: int | None = None) -> None:
@@ -74,6 +80,15 @@ class PointWriter:
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=5)
+        with self._fold_cv:
+            self._fold_stop = True
+            self._fold_cv.notify()
+        self._folder.join(timeout=5)
+
+    def idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no fold is pending (tests and benches that look at stored hour rows)."""
+        with self._fold_cv:
+            return self._fold_cv.wait_for(lambda: not self._fold_wanted and not self._folding, timeout)
 
     def _loop(self) -> None:
         while True:
@@ -96,10 +111,29 @@ class PointWriter:
             plan = self._commit(jobs)
             for j in jobs:
                 j.done.set()
+            if isinstance(jobs[0].error, Unavailable):
+                # The database is away and these requests waited out the retries: whatever queued
+                # meanwhile has waited too, so it learns the same now instead of retrying anew.
+                stop = self._fail_queued(jobs[0].error) or stop
             if plan:
-                self._fold(plan)
+                with self._fold_cv:
+                    for sid, upto in plan.items():
+                        if upto > self._fold_wanted.get(sid, 0):
+                            self._fold_wanted[sid] = upto
+                    self._fold_cv.notify_all()
             if stop:
                 return
+
+    def _fail_queued(self, error: BaseException) -> bool:
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if job is None:
+                return True
+            job.error = error
+            job.done.set()
 
     def _commit(self, jobs: list[_Job]) -> dict[int, int]:
         """Commit the jobs (each gets its error, or None); return what to fold afterwards."""
@@ -139,13 +173,24 @@ class PointWriter:
             j.error = AccountChanged()
         return plan
 
-    def _fold(self, plan: dict[int, int]) -> None:
+    _folding = False
+
+    def _fold_loop(self) -> None:
         # Off the acknowledged path: the points are committed either way, and readers add what
         # is not folded yet, so a failure here costs read time only (the next write folds again).
-        try:
-            self.db.run(lambda tx: fold(tx, plan))
-        except Exception:
-            log.exception("folding minute rows failed; they stay readable, unfolded")
+        while True:
+            with self._fold_cv:
+                self._folding = False
+                self._fold_cv.notify_all()
+                self._fold_cv.wait_for(lambda: self._fold_wanted or self._fold_stop)
+                if self._fold_stop:
+                    return
+                plan, self._fold_wanted = self._fold_wanted, {}
+                self._folding = True
+            try:
+                self.db.run(lambda tx, plan=plan: fold(tx, plan))
+            except Exception:
+                log.warning("folding minute rows failed; they stay readable, unfolded", exc_info=True)
 
 
 def _check_accounts(tx, jobs: list[_Job], refused: list[_Job]) -> list[_Job]:
