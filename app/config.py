@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.ingest_rules import Limits
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,10 +42,15 @@ class Config:
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str = ""
     mail_from: str = "eyrie@localhost"
-    verbose_replies: bool = False
+    # StatHat's verbose `200 {"status":200,"msg":"ok"}` is the default reply (clients parse it);
+    # terse answers its later bodiless 204 instead, unless a post asks for vb=1.
+    terse_replies: bool = False
     # Requests per minute per key; 0 = no limit (StatHat documented none).
     ingest_rate_limit: int = 0
     max_body_bytes: int = 4 * 1024 * 1024
+    # Ingest bounds (see app.ingest_rules.Limits): how far back a `t` may go, stats per account.
+    max_backdate_days: int = 1096
+    max_stats: int = 10_000
     retention: Retention = field(default_factory=Retention)
     dev: bool = False
     testing: bool = False
@@ -59,7 +66,9 @@ class Config:
             base_url=(env.get("EYRIE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             smtp_url=env.get("EYRIE_SMTP_URL", ""),
             mail_from=env.get("EYRIE_MAIL_FROM", "eyrie@localhost"),
-            verbose_replies=_bool(env.get("EYRIE_VERBOSE_REPLIES")),
+            terse_replies=_bool(env.get("EYRIE_TERSE_REPLIES")),
+            max_backdate_days=max(1, _int(env.get("EYRIE_MAX_BACKDATE_DAYS"), 1096)),
+            max_stats=max(0, _int(env.get("EYRIE_MAX_STATS"), 10_000)),
             ingest_rate_limit=_int(env.get("EYRIE_INGEST_RATE_LIMIT"), 0),
             retention=Retention(
                 minute_days=_int(env.get("EYRIE_RETAIN_MINUTE_DAYS"), 31),
@@ -69,6 +78,10 @@ class Config:
         )
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_backdate_days=self.max_backdate_days, max_stats=self.max_stats)
 
     def with_secret(self) -> Config:
         """Fill in a secret key: from the config, or one generated once and kept in var/."""

@@ -57,15 +57,6 @@ def server(db, db_url, tmp_path):
         srv.stop()
 
 
-@pytest.fixture
-def verbose_server(db, db_url, tmp_path):
-    srv = EyrieServer(db_url, str(tmp_path / "var"), env={"EYRIE_VERBOSE_REPLIES": "1"}).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 # -- Flask-StatHat 0.1.2 -----------------------------------------------------------------------
 
 
@@ -130,7 +121,8 @@ def run_npm(port: int, calls: list[tuple]) -> list[dict]:
     return replies
 
 
-def test_npm_stathat_client_posts_every_call_kind_and_sees_eyrie_replies(verbose_server, db, account):
+def test_npm_stathat_client_posts_every_call_kind_and_sees_eyrie_replies(server, db, account):
+    """With the default settings: the npm client calls back only on a reply with a body."""
     counter = create_stat(db, account.email, "npm classic counter", "counter", NOW)
     value = create_stat(db, account.email, "npm classic value", "value", NOW)
     t = an_hour_ago()
@@ -147,7 +139,7 @@ def test_npm_stathat_client_posts_every_call_kind_and_sees_eyrie_replies(verbose
         ("trackValue", account.ukey, "not-a-stat-key", 1),
     ]
     start = time.time()
-    replies = run_npm(verbose_server.port, calls)
+    replies = run_npm(server.port, calls)
     end = time.time()
 
     ok = {"status": 200, "msg": "ok"}

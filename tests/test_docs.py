@@ -33,7 +33,7 @@ def web(config, db, clock):
 def _seed_stats(ingest, ezkey: str) -> None:
     for stat, field in (("hits", "count"), ("load", "value")):
         r = ingest.get("/ez", query_string={"ezkey": ezkey, "stat": stat, field: 1, "t": NOW - 7200})
-        assert r.status_code == 204
+        assert r.status_code == 200
 
 
 def _snippets(page: str) -> dict[str, str]:
@@ -113,7 +113,8 @@ def test_page_has_the_accounts_real_keys_and_this_servers_url(signed_in, ingest,
     # Every language, the JSON bulk form, the client settings and the reply codes are there.
     for text in ("curl", "requests.post(", "stathat.StatHat(", "fetch(", "net/http", "Net::HTTP.post_form",
                  "curl_init(", "file_get_contents(", "application/json", "STATHAT_POSTHOST", "EZ_URL",
-                 "STATHAT_URL", "vb=1", "204", '"multiple"', "EYRIE_VERBOSE_REPLIES"):
+                 "STATHAT_URL", "vb=0", "vb=1", "204", '{"status":200,"msg":"ok"}', '"multiple"',
+                 "rejected_count", "EYRIE_TERSE_REPLIES"):
         assert htmllib.escape(text, quote=False) in page or text in page, text
     # Each snippet has a Copy button for it.
     for sid in _snippets(page):
@@ -146,14 +147,14 @@ def test_the_curl_snippets_post_for_real(signed_in, ingest, db, account):
     _seed_stats(ingest, account.ezkey)
     sn = _snippets(signed_in.get("/docs").get_data(as_text=True))
     count_req, value_req = _curl_requests(sn["sn-curl-ez"])
-    assert _post(ingest, count_req).status_code == 204
-    assert _post(ingest, value_req).status_code == 204
+    assert _post(ingest, count_req).status_code == 200
+    assert _post(ingest, value_req).status_code == 200
     minute = NOW - NOW % 60
     assert rollup(db, stat_row(db, account.id, "signups")["id"], 60, minute) == (1, 1, 1, 1)
     assert rollup(db, stat_row(db, account.id, "response time")["id"], 60, minute) == (0.375, 1, 0.375, 0.375)
 
     c_req, v_req = _curl_requests(sn["sn-curl-classic"])
-    assert _post(ingest, c_req).status_code == 204 and _post(ingest, v_req).status_code == 204
+    assert _post(ingest, c_req).status_code == 200 and _post(ingest, v_req).status_code == 200
     # With no t, the classic posts land at receive time (the pinned clock).
     assert rollup(db, stat_row(db, account.id, "hits")["id"], 60, minute) == (1, 1, 1, 1)
     assert rollup(db, stat_row(db, account.id, "load")["id"], 60, minute) == (0.375, 1, 0.375, 0.375)
@@ -174,7 +175,7 @@ def test_hostile_keys_are_escaped_in_html_and_quoted_per_language(web, db, inges
     sn = _snippets(page)
     # Shell: shlex gives back the exact key, and curl's post is accepted as that account.
     [count_req, _] = _curl_requests(sn["sn-curl-ez"])
-    assert _post(ingest, count_req).status_code == 204
+    assert _post(ingest, count_req).status_code == 200
     assert stat_row(db, odd.id, "signups") is not None
     # Python and JavaScript/Go (JSON) literals, Ruby/PHP single-quoted strings: each decodes to the key.
     assert ast.literal_eval(re.search(r"^EZKEY = (.*)$", sn["sn-python-ez"], re.M).group(1)) == ODD_EMAIL

@@ -5,13 +5,20 @@ Every refusal is checked against stored state (nothing changed), on SQLite and M
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+
 import pytest
+import requests
 
 from app.errors import Invalid
+from app.interactors.accounts import create_account
 from app.rollups import DAY, HOUR, MINUTE, RollupBatch
 from app.storage.writer import PointWriter, _Job
 from tests.conftest import NOW
-from tests.helpers import rollup
+from tests.helpers import count_rows, rollup, stat_names, stat_row
+from tests.support.server import EyrieServer
 
 T = NOW - NOW % 60 - 3600
 
@@ -61,3 +68,269 @@ def test_a_refused_batch_alone_gets_a_4xx_not_the_database_error(db):
     db.writer.write(_batch(1, [1.0]))  # the writer goes on
     assert rollup(db, 1, MINUTE, T) == (1.0, 1, 1.0, 1.0)
     assert rollup(db, 99, HOUR, T - T % HOUR) is None
+
+
+@pytest.mark.server
+def test_an_account_posting_huge_numbers_never_fails_another_accounts_posts(db, db_url, account, tmp_path):
+    """The issue's case: on MariaDB `count=1e308` twice overflowed the shared commit's sum and one
+    in three of another account's concurrent posts got a 500."""
+    mallory = create_account(db, "mallory@example.com", "password-mallory", NOW)
+    now = int(time.time())
+    t = now - now % MINUTE - HOUR
+    server = EyrieServer(db_url, str(tmp_path / "var"), role="ingest", threads=8).start()
+    replies: dict[str, list[int]] = {"good": [], "bad": []}
+    lock = threading.Lock()
+    barrier = threading.Barrier(6)
+
+    def post(who: str, ezkey: str, count: str) -> None:
+        mine = []
+        with requests.Session() as s:
+            barrier.wait()
+            for _ in range(40):
+                r = s.post(server.url + "/ez", data={"ezkey": ezkey, "stat": "shared", "count": count, "t": str(t)},
+                           timeout=30)
+                mine.append(r.status_code)
+        with lock:
+            replies[who].extend(mine)
+
+    threads = [threading.Thread(target=post, args=("good", account.ezkey, "1")) for _ in range(4)]
+    threads += [threading.Thread(target=post, args=("bad", mallory.ezkey, "1e308")) for _ in range(2)]
+    try:
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=120)
+    finally:
+        server.stop()
+    assert replies["good"] == [200] * 160
+    assert replies["bad"] == [400] * 80
+    stat = stat_row(db, account.id, "shared")
+    assert rollup(db, stat["id"], MINUTE, t) == (160.0, 160, 1.0, 1.0)
+    assert rollup(db, stat["id"], DAY, t - t % DAY) == (160.0, 160, 1.0, 1.0)
+    assert stat_row(db, mallory.id, "shared") is None  # a refused post creates nothing
+
+
+# -- 2. hostile values: a clear 400, nothing stored ----------------------------------------------------
+
+
+def _nothing_stored(db) -> None:
+    assert count_rows(db, "stats") == 0
+    assert count_rows(db, "rollups") == 0
+
+
+def _bulk(ingest, body: bytes):
+    return ingest.post("/ez", data=body, content_type="application/json")
+
+
+HUGE = "1" + "0" * 400  # a JSON integer float() cannot convert (OverflowError today)
+
+
+@pytest.mark.parametrize("item, msg", [
+    ('{"stat": "x", "count": ' + HUGE + "}", "count is out of range"),
+    ('{"stat": "x", "value": -' + HUGE + "}", "value is out of range"),
+    ('{"stat": "x", "count": 1, "t": ' + HUGE + "}", "t is out of range"),
+    ('{"stat": "x", "count": 1e308}', "count must be between -1e15 and 1e15"),
+    ('{"stat": "x", "value": -1.7e308}', "value must be between -1e15 and 1e15"),
+    ('{"stat": "x", "count": 1e400}', "count must be a finite number"),  # JSON's 1e400 is inf
+    ('{"stat": "x", "count": NaN}', "count must be a finite number"),
+    ('{"stat": "x", "count": "1e999"}', "count must be a finite number"),
+    ('{"stat": "bad \\ud800 name", "count": 1}', "stat name is not valid text (a lone UTF-16 surrogate)"),
+    ('{"stat": "p~a,\\udfff", "count": 1}', "stat name is not valid text (a lone UTF-16 surrogate)"),
+    ('{"stat": "x", "count": 1, "t": 1}', "t is more than 1096 days in the past: send unix seconds"),
+    (f'{{"stat": "x", "count": 1, "t": {NOW + 86400 + 1}}}',
+     "t is more than 1 day in the future: send unix seconds, not milliseconds"),
+    (f'{{"stat": "x", "count": 1, "t": {NOW * 1000}}}',
+     "t is more than 1 day in the future: send unix seconds, not milliseconds"),
+    ('{"stat": "x", "count": 1, "t": [1]}', "t must be a number"),
+    ('{"stat": ["x"], "count": 1}', "stat must be a string"),
+])
+def test_hostile_bulk_items_are_refused_with_a_reason_and_store_nothing(ingest, db, account, item, msg):
+    r = _bulk(ingest, f'{{"ezkey": "{account.ezkey}", "data": [{item}]}}'.encode())
+    assert r.status_code == 400
+    assert r.get_json() == {"status": 400, "msg": "no valid items", "multiple": 0,
+                            "rejected": [{"index": 0, "msg": msg}], "rejected_count": 1}
+    _nothing_stored(db)
+
+
+@pytest.mark.parametrize("body, msg", [
+    (b'{"ezkey": "a\\ud800", "data": [{"stat": "x", "count": 1}]}',
+     "ezkey is not valid text (a lone UTF-16 surrogate)"),
+    (b"[" * 100_000 + b"]" * 100_000, "malformed JSON body: nested too deeply"),
+    (b'{"ezkey": "k", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "malformed JSON body: nested too deeply"),
+    (b'{"ezkey": "k", "data": [{"stat": "x", "count": 1' + b"0" * 5000 + b'}]}', "malformed JSON body"),
+])
+def test_hostile_bulk_bodies_are_refused_with_a_clear_400(ingest, db, account, body, msg):
+    r = _bulk(ingest, body)
+    assert r.status_code == 400
+    assert r.get_json() == {"status": 400, "msg": msg}
+    _nothing_stored(db)
+
+
+def test_numbers_at_the_bounds_are_accepted_and_stored_exactly(ingest, db, account):
+    items = [{"stat": "edge", "value": 1e15, "t": NOW - 1096 * 86400}, {"stat": "edge", "value": -1e15, "t": NOW},
+             {"stat": "edge", "value": 10**15, "t": NOW + 86400}]
+    r = _bulk(ingest, json.dumps({"ezkey": account.ezkey, "data": items}).encode())
+    assert r.status_code == 200 and r.get_json()["multiple"] == 3
+    sid = stat_row(db, account.id, "edge")["id"]
+    assert rollup(db, sid, DAY, NOW - 1096 * 86400 - (NOW - 1096 * 86400) % DAY) == (1e15, 1, 1e15, 1e15)
+    assert rollup(db, sid, MINUTE, NOW) == (-1e15, 1, -1e15, -1e15)
+    assert rollup(db, sid, MINUTE, NOW + 86400) == (1e15, 1, 1e15, 1e15)
+
+
+@pytest.mark.parametrize("query, msg", [
+    ("stat=x&count=1e308", "count must be between -1e15 and 1e15"),
+    ("stat=x&value=-" + HUGE, "value must be a finite number"),  # text: float() gives inf
+    ("stat=x&count=1&t=" + HUGE, "t is more than 1 day in the future: send unix seconds, not milliseconds"),
+    ("stat=x&count=1&t=-" + HUGE, "t is more than 1096 days in the past: send unix seconds"),
+    ("stat=x&count=1&t=1", "t is more than 1096 days in the past: send unix seconds"),
+    ("stat=x&count=1&t=nan", "t must be a unix time in seconds"),
+    ("stat=x&count=%C2%B2", "count must be a number, got '²'"),
+])
+def test_hostile_form_values_are_refused_on_every_endpoint(ingest, db, account, query, msg):
+    from app.interactors.stats import create_stat
+
+    r = ingest.post("/ez", data=f"ezkey={account.ezkey}&{query}".encode(),
+                    content_type="application/x-www-form-urlencoded")
+    assert (r.status_code, r.get_json()) == (400, {"status": 400, "msg": msg})
+    assert ingest.get(f"/ez?ezkey={account.ezkey}&{query}").get_json()["msg"] == msg
+    key = create_stat(db, account.email, "classic", "counter", NOW)["classic_key"]
+    number = query.split("&", 1)[1]
+    for path in ("/c", "/v"):
+        r = ingest.get(f"{path}?ukey={account.ukey}&key={key}&{number.replace('count=', 'value=')}")
+        assert r.status_code == 400, (path, r.get_json())
+    assert count_rows(db, "rollups") == 0
+    assert stat_names(db, account.id) == ["classic"]
+
+
+def test_a_t_in_1970_is_refused_so_history_starts_no_earlier_than_the_bound(ingest, db, account):
+    r = ingest.get(f"/ez?ezkey={account.ezkey}&stat=old&count=1&t=1")
+    assert r.status_code == 400
+    _nothing_stored(db)
+
+
+def test_the_backdate_bound_is_a_setting(config, db, clock, account):
+    from dataclasses import replace
+
+    from app.config import Config
+    from app.ingest import create_ingest_app
+
+    assert Config.from_env(env={"EYRIE_MAX_BACKDATE_DAYS": "30"}).limits.max_backdate_days == 30
+    client = create_ingest_app(replace(config, max_backdate_days=30), db, clock).test_client()
+    r = client.get(f"/ez?ezkey={account.ezkey}&stat=old&count=1&t={NOW - 31 * 86400}")
+    assert r.get_json() == {"status": 400, "msg": "t is more than 30 days in the past: send unix seconds"}
+    assert client.get(f"/ez?ezkey={account.ezkey}&stat=old&count=1&t={NOW - 29 * 86400}").status_code == 200
+    assert rollup(db, stat_row(db, account.id, "old")["id"], MINUTE, NOW - 29 * 86400) == (1.0, 1, 1.0, 1.0)
+
+
+# -- 3. a reply is never larger than its request --------------------------------------------------------
+
+
+def test_a_body_of_a_million_bad_items_gets_a_short_reply_and_stores_nothing(ingest, db, account):
+    body = f'{{"ezkey": "{account.ezkey}", "data": [{"1," * 500_000}1]}}'.encode()  # 1 MB
+    r = _bulk(ingest, body)
+    assert r.status_code == 400
+    doc = r.get_json()
+    assert doc["msg"] == "no valid items" and doc["rejected_count"] == 500_001
+    assert doc["rejected"] == [{"index": i, "msg": "missing stat"} for i in range(100)]
+    assert len(r.data) < 5000
+    _nothing_stored(db)
+
+
+def test_good_items_among_many_bad_ones_are_stored_and_the_reply_stays_short(ingest, db, account):
+    data = [{"stat": "good", "count": 1}] + [{"stat": "x", "count": "nope"}] * 5000 + [{"stat": "good", "count": 2}]
+    r = _bulk(ingest, json.dumps({"ezkey": account.ezkey, "data": data}).encode())
+    doc = r.get_json()
+    assert r.status_code == 200 and doc["multiple"] == 2 and doc["rejected_count"] == 5000
+    assert [x["index"] for x in doc["rejected"]] == list(range(1, 101))
+    assert rollup(db, stat_row(db, account.id, "good")["id"], MINUTE, NOW - NOW % 60) == (3.0, 2, 1.0, 2.0)
+    assert stat_names(db, account.id) == ["good"]
+
+
+# -- 8. stat creation is bounded -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited(config, db, clock):
+    from dataclasses import replace
+
+    from app.ingest import create_ingest_app
+
+    return create_ingest_app(replace(config, max_stats=3), db, clock).test_client()
+
+
+LIMIT_MSG = ("stat limit reached: an account may hold 3 stats (trash included), and this one would exceed it "
+             "(setting EYRIE_MAX_STATS)")
+
+
+def test_new_stats_beyond_the_accounts_limit_are_refused_per_item(limited, db, account, other_account):
+    from app.config import Config
+
+    assert Config.from_env(env={}).limits.max_stats == 10_000
+    assert Config.from_env(env={"EYRIE_MAX_STATS": "7"}).limits.max_stats == 7
+    data = [{"stat": f"s{i}", "count": 1} for i in range(5)] + [{"stat": "s0", "count": 5}]
+    r = _bulk(limited, json.dumps({"ezkey": account.ezkey, "data": data}).encode())
+    assert r.status_code == 200
+    assert r.get_json() == {"status": 200, "msg": "ok", "multiple": 4, "rejected_count": 2,
+                            "rejected": [{"index": 3, "msg": LIMIT_MSG}, {"index": 4, "msg": LIMIT_MSG}]}
+    assert stat_names(db, account.id) == ["s0", "s1", "s2"]
+    assert rollup(db, stat_row(db, account.id, "s0")["id"], MINUTE, NOW - NOW % 60) == (6.0, 2, 1.0, 5.0)
+    # A single new stat: 403 naming the limit, nothing stored; existing stats still take data.
+    r = limited.get(f"/ez?ezkey={account.ezkey}&stat=s9&count=1")
+    assert (r.status_code, r.get_json()) == (403, {"status": 403, "msg": LIMIT_MSG})
+    assert limited.get(f"/ez?ezkey={account.ezkey}&stat=s2&count=1").status_code == 200
+    assert rollup(db, stat_row(db, account.id, "s2")["id"], MINUTE, NOW - NOW % 60)[1] == 2
+    # A tilde item that would cross the limit is refused whole; another account has its own limit.
+    r = limited.get(f"/ez?ezkey={account.ezkey}&stat=s~1,9&count=1")
+    assert r.status_code == 403
+    assert stat_names(db, account.id) == ["s0", "s1", "s2"]
+    assert limited.get(f"/ez?ezkey={other_account.ezkey}&stat=s9&count=1").status_code == 200
+
+
+def test_trashed_stats_count_towards_the_limit_until_purged(limited, db, account):
+    from app.interactors.stats import purge_trash, trash_stats
+
+    _bulk(limited, json.dumps({"ezkey": account.ezkey, "data": [{"stat": f"s{i}", "count": 1}
+                                                               for i in range(3)]}).encode())
+    trash_stats(db, account.id, [stat_row(db, account.id, "s0")["id"]], NOW)
+    assert limited.get(f"/ez?ezkey={account.ezkey}&stat=new&count=1").status_code == 403
+    purge_trash(db, NOW + 49 * 3600)
+    assert limited.get(f"/ez?ezkey={account.ezkey}&stat=new&count=1").status_code == 200
+    assert stat_names(db, account.id) == ["new", "s1", "s2"]
+
+
+def test_concurrent_posts_cannot_both_pass_the_stat_limit(db, account):
+    from app.ingest_rules import Limits
+    from app.interactors.ingest import EzItem, record_ez
+
+    limits = Limits(max_stats=50)
+    barrier = threading.Barrier(4)
+
+    def post(k: int) -> None:
+        barrier.wait()
+        record_ez(db, account.ezkey, [EzItem(stat=f"t{k} {i}", count=1, t=NOW) for i in range(30)], NOW,
+                  bulk=True, limits=limits)
+
+    threads = [threading.Thread(target=post, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert count_rows(db, "stats") == 50
+
+
+def test_the_new_stats_mail_names_the_first_20_and_counts_the_rest(db, config, account):
+    from app.interactors import reports as rp
+    from app.interactors.ingest import EzItem, record_ez
+    from app.mail import read_outbox
+
+    record_ez(db, account.ezkey, [EzItem(stat=f"stat {i:03}", count=1, t=NOW) for i in range(600)], NOW, bulk=True)
+    assert rp.send_new_stat_mails(db, config, NOW) == {"mails": 1, "stats": 600}
+    assert rp.send_new_stat_mails(db, config, NOW + 60) == {"mails": 0, "stats": 0}  # one mail for the burst
+    [(_, msg)] = read_outbox(config.var_dir)
+    assert msg["Subject"] == "[Eyrie] 600 new stats"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "600 new stats were created through the EZ API (the first 20 below)" in text
+    assert "stat 019" in text and "stat 020" not in text and "and 580 more" in text
+    assert "stat 019" in html and "stat 020" not in html and "and 580 more" in html
+    assert len(text) < 8000 and len(html) < 20000

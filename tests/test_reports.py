@@ -92,7 +92,8 @@ def test_a_weekly_report_covers_monday_to_sunday(db, config):
     acct = create_account(db, "wk@example.com", "password-wk", NOW - 30 * 86400, tz)
     record_ez(db, acct.ezkey, [EzItem(stat="visits", count=10, t=local(tz, 2026, 11, 23, 0, 1)),
                                EzItem(stat="visits", count=5, t=local(tz, 2026, 11, 29, 23, 59)),
-                               EzItem(stat="visits", count=30, t=local(tz, 2026, 11, 22, 23, 59))], NOW, bulk=True)
+                               EzItem(stat="visits", count=30, t=local(tz, 2026, 11, 22, 23, 59))],
+              local(tz, 2026, 11, 30, 0, 0), bulk=True)  # posted as the week ends (t may not be days ahead)
     rp.save_settings(db, acct.id, daily=False, weekly=True, hour=9, stat_ids=[], now=NOW)
     assert rp.send_due_reports(db, config, local(tz, 2026, 11, 30, 8, 59), "w1")["sent"] == 0
     assert rp.send_due_reports(db, config, local(tz, 2026, 11, 30, 9), "w1")["sent"] == 1

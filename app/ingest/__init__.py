@@ -18,6 +18,10 @@ from app.storage.db import Database
 log = logging.getLogger("eyrie.ingest")
 
 
+# StatHat's verbose success, byte for byte (jsonify would add a newline).
+OK_BODY = b'{"status":200,"msg":"ok"}'
+
+
 def reply(status: int, msg: str, **extra):
     body = {"status": status, "msg": msg, **extra}
     resp = jsonify(body)
@@ -32,25 +36,27 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
     app.json.sort_keys = False
     db = db or Database(config.database_url)
     app.extensions["eyrie.db"] = db
+    limits = config.limits
+
     def ok(p: dict):
-        if config.verbose_replies or parsing.verbose(p):
-            return reply(200, "ok")
-        resp = app.response_class(status=204)
-        del resp.headers["Content-Type"]  # StatHat's 204 carries no body and no type
-        return resp
+        if parsing.terse(p, default=config.terse_replies):
+            resp = app.response_class(status=204)
+            del resp.headers["Content-Type"]  # StatHat's 204 carries no body and no type
+            return resp
+        return app.response_class(OK_BODY, status=200, mimetype="application/json")
 
     @app.route("/ez", methods=["GET", "POST"])
     def ez():
         now = int(clock())
         if request.method == "POST" and parsing.is_json(request):
             ezkey, data = parsing.bulk(request)
-            result = record_ez_json(db, ezkey, data, now)
-            extra = {"rejected": result.rejected} if result.rejected else {}
+            result = record_ez_json(db, ezkey, data, now, limits=limits)
+            extra = {"rejected": result.rejected, "rejected_count": result.rejected_count} if result.rejected else {}
             if result.accepted == 0 and result.rejected:
                 return reply(400, "no valid items", multiple=0, **extra)
             return reply(200, "ok", multiple=result.accepted, **extra)
         p = g.params
-        record_ez(db, parsing.ezkey_of(p), [parsing.single_item(p)], now)
+        record_ez(db, parsing.ezkey_of(p), [parsing.single_item(p)], now, limits=limits)
         return ok(p)
 
     @app.route("/c", methods=["GET", "POST"])
@@ -58,7 +64,8 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
         p = g.params
         # Old Ruby wrappers sent the classic count as `value=`: accept it.
         number = p.get("count") if p.get("count") not in (None, "") else p.get("value")
-        record_classic(db, p.get("ukey"), p.get("key"), number, p.get("t"), int(clock()), default_count=True)
+        record_classic(db, p.get("ukey"), p.get("key"), number, p.get("t"), int(clock()), default_count=True,
+                       limits=limits)
         return ok(p)
 
     @app.route("/v", methods=["GET", "POST"])
@@ -66,7 +73,7 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
         p = g.params
         if p.get("value") in (None, ""):
             raise Invalid("missing value")
-        record_classic(db, p.get("ukey"), p.get("key"), p.get("value"), p.get("t"), int(clock()))
+        record_classic(db, p.get("ukey"), p.get("key"), p.get("value"), p.get("t"), int(clock()), limits=limits)
         return ok(p)
 
     @app.route("/healthz")

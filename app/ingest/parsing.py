@@ -49,13 +49,17 @@ def bulk(request: Request) -> tuple[str | None, list]:
     body = request.get_data(cache=True) or b""
     try:
         doc = _decode(body)
+    except RecursionError:
+        raise Invalid("malformed JSON body: nested too deeply") from None
     except (msgspec.DecodeError, ValueError, UnicodeDecodeError):
-        # The stdlib reads what msgspec refuses (NaN, Infinity, huge integers): the rules then
-        # reject those items one by one, as before.
+        # The stdlib reads what msgspec refuses (NaN, Infinity, lone surrogates, huge integers):
+        # the rules then judge those items one by one, as before.
         try:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise Invalid("malformed JSON body") from None
+        except RecursionError:  # the parser recurses per level: 100,000 nested arrays exhaust the stack
+            raise Invalid("malformed JSON body: nested too deeply") from None
     if not isinstance(doc, dict):
         raise Invalid("the JSON body must be an object with ezkey and data")
     data = doc.get("data")
@@ -66,5 +70,11 @@ def bulk(request: Request) -> tuple[str | None, list]:
     return ezkey, data
 
 
-def verbose(p: dict) -> bool:
-    return p.get("vb") in ("1", "true", "yes")
+def terse(p: dict, *, default: bool) -> bool:
+    """StatHat's vb: vb=0 asks for the bodiless 204, vb=1 for the verbose 200; else the server's choice."""
+    vb = (p.get("vb") or "").strip().lower()
+    if vb in ("0", "false", "no"):
+        return True
+    if vb in ("1", "true", "yes"):
+        return False
+    return default

@@ -302,8 +302,8 @@ def _clients(k: Keys) -> list[dict]:
          "code": f"sh.STATHAT_URL = {py(k.base)}"},
         {"name": "Python: Flask-StatHat", "setting": "the url attribute",
          "code": f"stathat = StatHat(app)\nstathat.url = {py(k.base + '/ez')}"},
-        {"name": "Python 2: python-stathat", "setting": "the module's endpoint; it parses replies, so set "
-                                                        "EYRIE_VERBOSE_REPLIES=1 on the server",
+        {"name": "Python 2: python-stathat", "setting": "the module's endpoint; it parses replies, and Eyrie's "
+                                                        "default reply is the one it expects",
          "code": f"stathat.STATHAT_ENDPOINT = {py(k.base)}"},
         {"name": "Node: npm stathat", "setting": "no host option: rewrite http.request (or https, with useHTTPS)",
          "code": (f"const http = require({js('https' if u.scheme == 'https' else 'http')}), orig = http.request;\n"

@@ -7,7 +7,17 @@ import weakref
 from dataclasses import dataclass, field
 
 from app.errors import EyrieError, Forbidden, Invalid, Unavailable
-from app.ingest_rules import MAX_FUTURE, expand_names, kind_and_number, parse_number, parse_time
+from app.ingest_rules import (
+    DAY,
+    DEFAULT_LIMITS,
+    MAX_NUMBER,
+    Limits,
+    expand_names,
+    is_text,
+    kind_and_number,
+    parse_number,
+    parse_time,
+)
 from app.interactors.stats import ensure_stats
 from app.rollups import MINUTE, MinuteBatch
 from app.storage import accounts as aq
@@ -15,14 +25,15 @@ from app.storage import stats as sq
 from app.storage.writer import AccountChanged
 
 INVALID_KEYS = "invalid keys"
-# Integers up to this size are exact as floats: larger ones take the general path.
-_EXACT_INT = 2**53
+# A reply lists this many rejected items (and counts all of them): never larger than the request.
+MAX_REJECTED_SHOWN = 100
 
 
 class StatCache:
     """name -> stat per account, valid for one `stats_gen` of the account (bumped in the same
     transaction as any rename, trash, restore or purge), so a hit is never stale: the account
-    row is read on every post anyway. Saves the per-post stat query (most of a bulk post's reads)."""
+    row the entry is checked against is read on every post (or cached, and then checked again by
+    the writer inside the committing transaction). Saves the per-post stat query (most of a bulk post's reads)."""
 
     MAX_ENTRIES = 200_000
 
@@ -107,8 +118,19 @@ class EzItem:
 @dataclass
 class IngestResult:
     accepted: int = 0
-    rejected: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)  # the first MAX_REJECTED_SHOWN, with index and reason
+    rejected_count: int = 0
     created: list[dict] = field(default_factory=list)  # stats made by this call (for "new stat" mail)
+
+    def reject(self, index: int, msg: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REJECTED_SHOWN:
+            self.rejected.append({"index": index, "msg": msg})
+
+
+def stat_limit_msg(limits: Limits) -> str:
+    return (f"stat limit reached: an account may hold {limits.max_stats} stats (trash included), "
+            "and this one would exceed it (setting EYRIE_MAX_STATS)")
 
 
 def _check_ez_account(account: dict | None) -> None:
@@ -118,74 +140,81 @@ def _check_ez_account(account: dict | None) -> None:
         raise Forbidden("the EZ API is turned off for this account")
 
 
-def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False) -> IngestResult:
+def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
+              limits: Limits = DEFAULT_LIMITS) -> IngestResult:
     """Validate every item, create unknown stats, then commit all points in one transaction.
 
     A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
     bad items are listed as rejected and the good ones are stored.
     """
-    if not isinstance(ezkey, str) or not ezkey.strip():
-        raise Invalid("missing ezkey")
-    parsed = []  # (names, kind, number, t)
+    _check_ezkey(ezkey)
+    parsed = []  # (index, names, kind, number, t)
     result = IngestResult()
     for index, item in enumerate(items):
         try:
-            parsed.append(_parse_item(item.stat, item.count, item.value, item.t, now))
+            parsed.append((index, *_parse_item(item.stat, item.count, item.value, item.t, now, limits)))
         except EyrieError as exc:
             if not bulk:
                 raise
-            result.rejected.append({"index": index, "msg": exc.msg})
-    return _record(db, ezkey.strip(), parsed, result, now)
+            result.reject(index, exc.msg)
+    return _record(db, ezkey.strip(), parsed, result, now, limits, bulk)
 
 
-def record_ez_json(db, ezkey, data: list, now: int) -> IngestResult:
+def record_ez_json(db, ezkey, data: list, now: int, *, limits: Limits = DEFAULT_LIMITS) -> IngestResult:
     """The JSON bulk format: `data` as decoded. Like record_ez(bulk=True), with a fast path for
-    the common item (a checked plain name, a count or value that is an int or a finite float, t an
-    int or absent); anything else goes through the general rules, so both give the same answer."""
-    if not isinstance(ezkey, str) or not ezkey.strip():
-        raise Invalid("missing ezkey")
+    the common item (an already checked plain name, a count or value that is an int or a finite
+    float within bounds, t an int within bounds or absent); anything else goes through the
+    general rules, so both give the same answer."""
+    _check_ezkey(ezkey)
     parsed = []
     result = IngestResult()
     plain = _plain_names
-    latest = now + MAX_FUTURE
+    earliest, latest = now - limits.max_backdate_days * DAY, now + limits.max_future_seconds
     append = parsed.append
     for index, entry in enumerate(data):
         if entry.__class__ is dict:
             stat, count, value, t = entry.get("stat"), entry.get("count"), entry.get("value"), entry.get("t")
             names = plain.get(stat) if stat.__class__ is str else None
-            if names is not None and (t is None or (t.__class__ is int and 0 < t <= latest)):
+            if names is not None and (t is None or (t.__class__ is int and earliest <= t <= latest)):
                 if value is None and count is not None:
                     kind, number = "counter", count
                 elif count is None and value is not None:
                     kind, number = "value", value
                 else:
                     kind = None
-                if kind is not None:
-                    cls = number.__class__
-                    if (cls is float and number - number == 0.0) or (cls is int and -_EXACT_INT < number < _EXACT_INT):
-                        append((names, kind, float(number), now if t is None else t))
-                        continue
+                cls = number.__class__ if kind is not None else None
+                if (cls is float or cls is int) and -MAX_NUMBER <= number <= MAX_NUMBER:  # NaN fails this
+                    append((index, names, kind, float(number), now if t is None else t))
+                    continue
         else:
             stat = count = value = t = None
         try:
-            append(_parse_item(stat, count, value, t, now))
+            parsed.append((index, *_parse_item(stat, count, value, t, now, limits)))
         except EyrieError as exc:
-            result.rejected.append({"index": index, "msg": exc.msg})
-    return _record(db, ezkey.strip(), parsed, result, now)
+            result.reject(index, exc.msg)
+    return _record(db, ezkey.strip(), parsed, result, now, limits, True)
 
 
-def _parse_item(stat, count, value, t, now: int) -> tuple:
+def _check_ezkey(ezkey) -> None:
+    if not isinstance(ezkey, str) or not ezkey.strip():
+        raise Invalid("missing ezkey")
+    if not is_text(ezkey):
+        raise Invalid("ezkey is not valid text (a lone UTF-16 surrogate)")
+
+
+def _parse_item(stat, count, value, t, now: int, limits: Limits) -> tuple:
     if stat is None or stat == "":
         raise Invalid("missing stat")
     names = expand_names(stat)
     kind, number = kind_and_number(count, value)
-    ts = parse_time(t, now)
+    ts = parse_time(t, now, limits)
     if len(names) == 1 and names[0] == stat and len(_plain_names) < _PLAIN_NAMES_MAX:
         _plain_names[stat] = names  # checked once: the fast path trusts it from now on
     return names, kind, number, ts
 
 
-def _record(db, ezkey: str, parsed: list, result: IngestResult, now: int) -> IngestResult:
+def _record(db, ezkey: str, parsed: list, result: IngestResult, now: int, limits: Limits,
+            bulk: bool) -> IngestResult:
     caches = _of(db)
     account = caches.accounts.get(ezkey)
     for _ in range(3):
@@ -194,21 +223,20 @@ def _record(db, ezkey: str, parsed: list, result: IngestResult, now: int) -> Ing
             account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey))
             _check_ez_account(account)
             caches.accounts.store(ezkey, account)
-        else:
-            _check_ez_account(account)
         if not parsed:
             return result
         try:
-            return _write(db, ezkey, account, parsed, result, now, fresh=fresh)
+            return _write(db, ezkey, account, parsed, result, now, limits, bulk, fresh=fresh)
         except AccountChanged:
             caches.accounts.drop(ezkey)
             account = None  # read it again: refused now, or written against the account as it is
     raise Unavailable("the account kept changing; try again")
 
 
-def _write(db, ezkey: str, account: dict, parsed: list, result: IngestResult, now: int, *, fresh: bool):
+def _write(db, ezkey: str, account: dict, parsed: list, result: IngestResult, now: int, limits: Limits,
+           bulk: bool, *, fresh: bool) -> IngestResult:
     wanted: dict[str, str] = {}
-    for names, kind, _, _ in parsed:
+    for _, names, kind, _, _ in parsed:
         for name in names:
             if name not in wanted:
                 wanted[name] = kind  # a stat's kind is fixed by its first datum
@@ -219,12 +247,23 @@ def _write(db, ezkey: str, account: dict, parsed: list, result: IngestResult, no
             # Creating stats acts on the account at once: never on a cached (maybe stale) row.
             raise AccountChanged()
         missing = {n: k for n, k in wanted.items() if n not in stats}
-        found = ensure_stats(db, account["id"], missing, now)
+        found = ensure_stats(db, account["id"], missing, now, max_stats=limits.max_stats)
         stats.update(found)
         cache.store(account, found)
+        if len(found) < len(missing):  # the stat limit: items naming a stat it left uncreated are refused
+            if not bulk:
+                raise Forbidden(stat_limit_msg(limits))
+            kept = []
+            for entry in parsed:
+                if all(name in stats for name in entry[1]):
+                    kept.append(entry)
+                else:
+                    result.reject(entry[0], stat_limit_msg(limits))
+            result.rejected.sort(key=lambda r: r["index"])
+            parsed = kept
     batch = MinuteBatch()
     rows = batch.rows
-    for names, _, number, t in parsed:
+    for _, names, _, number, t in parsed:
         for name in names:
             key = (stats[name]["id"], MINUTE, t - t % MINUTE)
             row = rows.get(key)
@@ -244,7 +283,8 @@ def _write(db, ezkey: str, account: dict, parsed: list, result: IngestResult, no
     return result
 
 
-def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = False) -> None:
+def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = False,
+                   limits: Limits = DEFAULT_LIMITS) -> None:
     """Classic API: the stat must exist and belong to the account holding ukey."""
     if not ukey or not key or not isinstance(ukey, str) or not isinstance(key, str):
         raise Forbidden(INVALID_KEYS)
@@ -253,7 +293,7 @@ def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = 
         value = 1.0
     else:
         value = parse_number(number, "count" if default_count else "value")
-    ts = parse_time(t, now)
+    ts = parse_time(t, now, limits)
     stat = db.read(lambda tx: sq.classic_stat(tx, key))
     if stat is None or not hmac.compare_digest(stat["ukey"], ukey):
         raise Forbidden(INVALID_KEYS)

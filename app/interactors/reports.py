@@ -28,6 +28,7 @@ log = logging.getLogger("eyrie.reports")
 PERIODS = ("daily", "weekly")
 SPAN = {"daily": Span(1, "d"), "weekly": Span(1, "w")}
 MAX_STATS = 20          # per report: each carries a rendered graph
+NEW_STATS_NAMED = 20    # per "new stats" mail; the rest are counted
 MAX_ATTEMPTS = 3        # then the report for that period is given up (and the error shown in settings)
 LEASE = 600
 DEFAULT_HOUR = 8
@@ -307,29 +308,38 @@ def send_due_reports(db, config, now: int, worker: str, limit: int = 100) -> dic
 
 def send_new_stat_mails(db, config, now: int) -> dict:
     """One mail per account listing the stats the EZ API created since the last round, each with a
-    one-click delete link. Accounts that opted out (new_stat_email off) are marked, not mailed."""
+    one-click delete link. Accounts that opted out (new_stat_email off) are marked, not mailed.
+
+    A mail names the first NEW_STATS_NAMED stats and counts the rest: a bulk post creating
+    thousands of stats gets one short mail, not one long mail per round."""
     counts = {"mails": 0, "stats": 0}
     by_account: dict[int, list[dict]] = {}
     for row in db.read(lambda tx: q.pending_new_stats(tx)):
         by_account.setdefault(row["account_id"], []).append(row)
     for account_id, rows in by_account.items():
-        mine = [r for r in rows if db.run(lambda tx, r=r: q.claim_new_stat(tx, r["id"], now))]
-        live = [r for r in mine if r["deleted_at"] is None]
-        if not live or not rows[0]["new_stat_email"]:
+        live = [r for r in rows if r["deleted_at"] is None]
+        named = [r for r in live[:NEW_STATS_NAMED] if db.run(lambda tx, r=r: q.claim_new_stat(tx, r["id"], now))]
+        if live and not named:
+            continue  # another worker took this account's round
+        # The rest of the account's new stats are claimed at once, and only counted.
+        more = db.run(lambda tx, a=account_id: q.claim_rest_of_new_stats(tx, a, now))
+        if not named or not rows[0]["new_stat_email"]:
             continue
         stats = [{"id": r["id"], "name": r["name"], "kind": r["kind"], "link": f"{config.base_url}/stats/{r['id']}",
                   "delete_link": f"{config.base_url}/new-stat/"
                                  + delete_stat_token(config.secret_key, account_id, r["id"])}
-                 for r in live]
-        subject = (f"[Eyrie] New stat: {stats[0]['name']}" if len(stats) == 1
-                   else f"[Eyrie] {len(stats)} new stats")
+                 for r in named]
+        total = len(stats) + more
+        subject = (f"[Eyrie] New stat: {stats[0]['name']}" if total == 1
+                   else f"[Eyrie] {total} new stats")
         try:
-            mail.send(config, emails.render("new_stat", rows[0]["email"], subject[:200], stats=stats,
+            mail.send(config, emails.render("new_stat", rows[0]["email"], subject[:200], stats=stats, total=total,
+                                            more=more, stats_link=f"{config.base_url}/stats",
                                             settings_link=f"{config.base_url}/settings"))
         except Exception as exc:
             log.warning("new-stat mail to account %s failed: %s", account_id, exc)
-            db.run(lambda tx, ids=[r["id"] for r in live]: q.release_new_stats(tx, ids))
+            db.run(lambda tx, a=account_id: q.release_new_stats(tx, a, now))
             continue
         counts["mails"] += 1
-        counts["stats"] += len(stats)
+        counts["stats"] += total
     return counts

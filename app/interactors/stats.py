@@ -12,17 +12,27 @@ KINDS = ("counter", "value")
 TRASH_SECONDS = 48 * 3600
 
 
-def create_stats(tx, account_id: int, wanted: dict[str, str], now: int) -> dict[str, dict]:
+def create_stats(tx, account_id: int, wanted: dict[str, str], now: int, *, max_stats: int = 0) -> dict[str, dict]:
     """Insert the stats named in `wanted` (name -> kind) that do not exist yet; return all of them.
+
+    max_stats > 0 bounds the stats the account may hold (trash included): names beyond it, in
+    `wanted`'s order, are left out of the answer. Counted under a lock on the account row, so
+    concurrent posts cannot both pass it.
 
     Only the EZ API creates stats this way, so they are marked for StatHat's "a new stat was
     created" mail, which the worker sends (with a delete link, in case the name was a typo)."""
     from app.storage.reports import mark_ez_created
 
     found = q.stats_by_names(tx, account_id, list(wanted))
+    room = len(wanted)
+    if max_stats > 0:
+        aq.lock_account(tx, account_id)
+        room = max_stats - q.count_all_stats(tx, account_id)
     created = []
     for name, kind in wanted.items():
         if name not in found:
+            if len(created) >= room:
+                break
             stat_id = q.insert_stat(tx, account_id, name, kind, keys.classic_key(), keys.embed_key(), now)
             found[name] = dict(id=stat_id, account_id=account_id, name=name, kind=kind, deleted_at=None,
                                created_at=now, public=0, unit="")
@@ -32,15 +42,17 @@ def create_stats(tx, account_id: int, wanted: dict[str, str], now: int) -> dict[
     return found
 
 
-def ensure_stats(db, account_id: int, wanted: dict[str, str], now: int) -> dict[str, dict]:
-    """Find or create stats by name. Two requests creating one stat at once: the loser re-reads."""
+def ensure_stats(db, account_id: int, wanted: dict[str, str], now: int, *, max_stats: int = 0) -> dict[str, dict]:
+    """Find or create stats by name. Two requests creating one stat at once: the loser re-reads.
+
+    With max_stats, names beyond the account's limit are missing from the answer."""
     existing = db.read(lambda tx: q.stats_by_names(tx, account_id, list(wanted)))
     missing = {n: k for n, k in wanted.items() if n not in existing}
     if not missing:
         return existing
     for _ in range(3):
         try:
-            existing.update(db.run(lambda tx: create_stats(tx, account_id, missing, now)))
+            existing.update(db.run(lambda tx: create_stats(tx, account_id, missing, now, max_stats=max_stats)))
             return existing
         except Exception as exc:
             if not db.is_unique_violation(exc):

@@ -15,6 +15,13 @@ def insert_account(tx: Tx, email: str, password_hash: str, ukey: str, timezone: 
     )
 
 
+def lock_account(tx: Tx, account_id: int) -> None:
+    """Serialize writers that check a per-account bound (the stat limit) until this transaction ends.
+    SQLite's write transactions are serial already (BEGIN IMMEDIATE)."""
+    if tx.dialect == "mysql":
+        tx.scalar("SELECT id FROM accounts WHERE id = ? FOR UPDATE", (account_id,))
+
+
 def account_by_id(tx: Tx, account_id: int) -> dict | None:
     return tx.one(f"SELECT {_ACCOUNT_COLS} FROM accounts a WHERE a.id = ?", (account_id,))
 

@@ -84,7 +84,16 @@ def claim_new_stat(tx: Tx, stat_id: int, now: int) -> bool:
                       (now, stat_id)) == 1
 
 
-def release_new_stats(tx: Tx, stat_ids: list[int]) -> None:
+def claim_rest_of_new_stats(tx: Tx, account_id: int, now: int) -> int:
+    """Claim every other pending new stat of the account; return how many are live (not trashed)."""
+    live = tx.execute("UPDATE stats SET new_stat_mail_at = ? WHERE account_id = ? AND ez_created = 1"
+                      " AND new_stat_mail_at IS NULL AND deleted_at IS NULL", (now, account_id))
+    tx.execute("UPDATE stats SET new_stat_mail_at = ? WHERE account_id = ? AND ez_created = 1"
+               " AND new_stat_mail_at IS NULL", (now, account_id))
+    return live
+
+
+def release_new_stats(tx: Tx, account_id: int, claimed_at: int) -> None:
     """The mail failed: let the next round try again."""
-    for stat_id in stat_ids:
-        tx.execute("UPDATE stats SET new_stat_mail_at = NULL WHERE id = ?", (stat_id,))
+    tx.execute("UPDATE stats SET new_stat_mail_at = NULL WHERE account_id = ? AND ez_created = 1"
+               " AND new_stat_mail_at = ?", (account_id, claimed_at))

@@ -27,6 +27,11 @@ def count_stats(tx: Tx, account_id: int, *, deleted: bool = False) -> int:
     return tx.scalar(f"SELECT COUNT(*) FROM stats WHERE account_id = ? AND {where}", (account_id,))
 
 
+def count_all_stats(tx: Tx, account_id: int) -> int:
+    """Live and trashed: every stat row the account holds (the stat limit counts them all)."""
+    return tx.scalar("SELECT COUNT(*) FROM stats WHERE account_id = ?", (account_id,))
+
+
 def insert_stat(tx: Tx, account_id: int, name: str, kind: str, classic_key: str, embed_key: str, now: int) -> int:
     return tx.insert(
         "INSERT INTO stats (account_id, name, kind, classic_key, embed_key, created_at) VALUES (?, ?, ?, ?, ?, ?)",
