@@ -218,41 +218,29 @@ def _check_accounts(tx, jobs: list[_Job], refused: list[_Job]) -> list[_Job]:
 def _write_rows(tx, jobs: list[_Job]) -> dict[int, int]:
     if not jobs:
         return {}
-    minutes: dict[tuple[int, int], list] = {}
-    for j in jobs:  # copied, not adopted: a job's own rows stay intact for a retry alone
-        for (sid, res, ts), v in j.batch.rows.items():
-            if res != MINUTE:
-                continue  # a full RollupBatch: its hour and day rows are derived here, as for any other
-            row = minutes.get((sid, ts))
-            if row is None:
-                minutes[(sid, ts)] = list(v)
-            else:
-                row[0] += v[0]
-                row[1] += v[1]
-                if v[2] < row[2]:
-                    row[2] = v[2]
-                if v[3] > row[3]:
-                    row[3] = v[3]
-    marks = _marks(tx, {sid for sid, _ in minutes})
-    rows = []
+    # Rows of different requests for the same bucket are not merged here: the upsert adds each in
+    # turn (on both backends), which is the same sum, and a job's own rows stay intact for a retry.
+    rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+    marks = _marks(tx, {r[0] for r in rows})
     coarse: dict[tuple[int, int, int], list] = {}
     newest: dict[int, int] = {}
-    for (sid, ts), v in minutes.items():
-        rows.append((sid, MINUTE, ts, *v))
+    for sid, _, ts, total, n, lo, hi in rows:
         mark, tz = marks.get(sid, (NO_MARK, "UTC"))
-        if ts < mark:  # behind the watermark: the fold has passed this minute, so add it everywhere
-            day = ts - ts % DAY if tz == "UTC" else local_day_start(ts, tz)
-            for key in ((sid, HOUR, ts - ts % HOUR), (sid, DAY, day)):
-                row = coarse.get(key)
-                if row is None:
-                    coarse[key] = list(v)
-                else:
-                    row[0] += v[0]
-                    row[1] += v[1]
-                    row[2] = min(row[2], v[2])
-                    row[3] = max(row[3], v[3])
-        elif ts > newest.get(sid, -1):
-            newest[sid] = ts
+        if ts >= mark:
+            if ts > newest.get(sid, -1):
+                newest[sid] = ts
+            continue
+        # Behind the watermark: the fold has passed this minute, so it goes to its hour and day too.
+        day = ts - ts % DAY if tz == "UTC" else local_day_start(ts, tz)
+        for key in ((sid, HOUR, ts - ts % HOUR), (sid, DAY, day)):
+            row = coarse.get(key)
+            if row is None:
+                coarse[key] = [total, n, lo, hi]
+            else:
+                row[0] += total
+                row[1] += n
+                row[2] = min(row[2], lo)
+                row[3] = max(row[3], hi)
     rows.extend((*k, *v) for k, v in coarse.items())
     rows.sort()  # one global key order keeps concurrent writers from deadlocking each other in InnoDB
     upsert_rollups(tx, rows)
