@@ -34,9 +34,11 @@ _MYSQL_UPSERT_TAIL = (
 )
 
 
-def _num(x) -> str:
-    # Values were validated as finite numbers; repr() of an int or float is a valid SQL literal.
-    return repr(x)
+def _floats(row: tuple) -> tuple:
+    s, r, t, a, n, lo, hi = row
+    if a.__class__ is float and lo.__class__ is float and hi.__class__ is float:
+        return row
+    return s, r, t, float(a), n, float(lo), float(hi)
 
 
 def upsert_rollups(tx: Tx, rows) -> None:
@@ -45,11 +47,9 @@ def upsert_rollups(tx: Tx, rows) -> None:
         tx.executemany(_SQLITE_UPSERT, rows)
         return
     # pymysql escapes every parameter in Python; numbers rendered directly cost a third as much.
+    # %d refuses anything but a number; %r of a float is a valid SQL literal (values are finite).
     for i in range(0, len(rows), CHUNK):
-        values = ",".join(
-            f"({int(s)},{int(r)},{int(t)},{_num(float(a))},{int(n)},{_num(float(lo))},{_num(float(hi))})"
-            for s, r, t, a, n, lo, hi in rows[i:i + CHUNK]
-        )
+        values = ",".join(["(%d,%d,%d,%r,%d,%r,%r)" % _floats(row) for row in rows[i:i + CHUNK]])  # noqa: UP031 (fastest)
         tx.execute_raw(
             "INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES " + values + _MYSQL_UPSERT_TAIL
         )
@@ -157,19 +157,6 @@ def read_rollups_many(tx: Tx, stat_ids: list[int], res: int, start: int, end: in
                 unfolded.setdefault(r["stat_id"], []).append(r)
         for sid, minutes in unfolded.items():
             out[sid] = _with_unfolded(out[sid], minutes, res, marks_of[sid]["timezone"], start, end)
-    return out
-
-
-def folded_to(tx: Tx, stat_ids, *, lock: bool) -> dict[int, int]:
-    """Each stat's watermark; lock=True takes a shared lock on the stats rows (MySQL) until commit,
-    so no fold of these stats can run between this read and the commit."""
-    out: dict[int, int] = {}
-    ids = sorted(stat_ids)
-    tail = " LOCK IN SHARE MODE" if lock and tx.dialect == "mysql" else ""
-    for i in range(0, len(ids), 1000):
-        chunk = ids[i:i + 1000]
-        for r in tx.all(f"SELECT id, folded_to FROM stats WHERE id IN ({','.join('?' * len(chunk))}){tail}", chunk):
-            out[r["id"]] = int(r["folded_to"])
     return out
 
 

@@ -221,16 +221,53 @@ def _write_rows(tx, jobs: list[_Job]) -> dict[int, int]:
     # Rows of different requests for the same bucket are not merged here: the upsert adds each in
     # turn (on both backends), which is the same sum, and a job's own rows stay intact for a retry.
     rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
-    marks = _marks(tx, {r[0] for r in rows})
-    coarse: dict[tuple[int, int, int], list] = {}
+    sids = {r[0] for r in rows}
+    oldest = min(r[2] for r in rows)
+    low, high, n_marked = _mark_range(tx, sids)
     newest: dict[int, int] = {}
+    for sid, _, ts, *_ in rows:
+        if ts > newest.get(sid, -1):
+            newest[sid] = ts
+    if n_marked < len(sids) or high > oldest:
+        # Some row may be behind its stat's watermark (or a stat has no stats row): look closer.
+        _behind_the_watermark(tx, rows, sids)
+    rows.sort()  # one global key order keeps concurrent writers from deadlocking each other in InnoDB
+    upsert_rollups(tx, rows)
+    # Fold every complete hour before the newest minute written (its own hour stays unfolded);
+    # fold() itself skips stats whose watermark is already there.
+    return {sid: ts - ts % HOUR for sid, ts in newest.items() if ts - ts % HOUR > low}
+
+
+def _mark_range(tx, stat_ids) -> tuple[int, int, int]:
+    """(lowest, highest watermark, stats found) under a shared lock on every one of these stats rows
+    (MySQL) until commit: one row back however many stats, and no fold of them meanwhile."""
+    ids = sorted(stat_ids)
+    lock = " LOCK IN SHARE MODE" if tx.dialect == "mysql" else ""
+    low, high, found = NO_MARK, -1, 0
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i:i + 1000]
+        r = tx.one(f"SELECT MIN(folded_to) AS lo, MAX(folded_to) AS hi, COUNT(*) AS n FROM stats"
+                   f" WHERE id IN ({','.join('?' * len(chunk))}){lock}", chunk)
+        if r and r["n"]:
+            low, high, found = min(low, int(r["lo"])), max(high, int(r["hi"])), found + int(r["n"])
+    return low, high, found
+
+
+def _behind_the_watermark(tx, rows: list, stat_ids) -> None:
+    """Add the hour and day rows of every minute row behind its stat's watermark (the fold has
+    passed it) to rows. A stat without a stats row (purged) gets all three rows: nothing folds it."""
+    ids = sorted(stat_ids)
+    marks = {}
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i:i + 1000]
+        for r in tx.all("SELECT s.id, s.folded_to, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
+                        f" WHERE s.id IN ({','.join('?' * len(chunk))})", chunk):
+            marks[r["id"]] = (int(r["folded_to"]), r["timezone"])
+    coarse: dict[tuple[int, int, int], list] = {}
     for sid, _, ts, total, n, lo, hi in rows:
         mark, tz = marks.get(sid, (NO_MARK, "UTC"))
         if ts >= mark:
-            if ts > newest.get(sid, -1):
-                newest[sid] = ts
             continue
-        # Behind the watermark: the fold has passed this minute, so it goes to its hour and day too.
         day = ts - ts % DAY if tz == "UTC" else local_day_start(ts, tz)
         for key in ((sid, HOUR, ts - ts % HOUR), (sid, DAY, day)):
             row = coarse.get(key)
@@ -242,20 +279,3 @@ def _write_rows(tx, jobs: list[_Job]) -> dict[int, int]:
                 row[2] = min(row[2], lo)
                 row[3] = max(row[3], hi)
     rows.extend((*k, *v) for k, v in coarse.items())
-    rows.sort()  # one global key order keeps concurrent writers from deadlocking each other in InnoDB
-    upsert_rollups(tx, rows)
-    # Fold every complete hour before the newest minute written (its own hour stays unfolded).
-    return {sid: ts - ts % HOUR for sid, ts in newest.items() if ts - ts % HOUR > marks[sid][0]}
-
-
-def _marks(tx, stat_ids) -> dict[int, tuple[int, str]]:
-    """stat -> (fold watermark, account zone), under a shared lock on MySQL until commit."""
-    ids = sorted(stat_ids)
-    lock = " LOCK IN SHARE MODE" if tx.dialect == "mysql" else ""
-    out = {}
-    for i in range(0, len(ids), 1000):
-        chunk = ids[i:i + 1000]
-        for r in tx.all("SELECT s.id, s.folded_to, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
-                        f" WHERE s.id IN ({','.join('?' * len(chunk))}){lock}", chunk):
-            out[r["id"]] = (int(r["folded_to"]), r["timezone"])
-    return out
