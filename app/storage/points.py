@@ -46,13 +46,19 @@ def upsert_rollups(tx: Tx, rows) -> None:
     if tx.dialect == "sqlite":
         tx.executemany(_SQLITE_UPSERT, rows)
         return
-    # pymysql escapes every parameter in Python; numbers rendered directly cost a third as much.
-    # %d refuses anything but a number; %r of a float is a valid SQL literal (values are finite).
+    for sql in mysql_upserts(rows):
+        tx.execute_raw(sql)
+
+
+def mysql_upserts(rows) -> list[str]:
+    """The MySQL upsert statements for rows, with the numbers rendered into them: pymysql escapes
+    every parameter in Python, and numbers rendered directly cost a third as much. %d refuses
+    anything but a number; %r of a float is a valid SQL literal (values are finite)."""
+    out = []
     for i in range(0, len(rows), CHUNK):
         values = ",".join(["(%d,%d,%d,%r,%d,%r,%r)" % _floats(row) for row in rows[i:i + CHUNK]])  # noqa: UP031 (fastest)
-        tx.execute_raw(
-            "INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES " + values + _MYSQL_UPSERT_TAIL
-        )
+        out.append("INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES " + values + _MYSQL_UPSERT_TAIL)
+    return out
 
 
 def read_rollups(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:

@@ -26,7 +26,7 @@ import threading
 
 from app.errors import Invalid, Unavailable
 from app.rollups import DAY, HOUR, MINUTE, RollupBatch, local_day_start
-from app.storage.points import fold, upsert_rollups
+from app.storage.points import fold, mysql_upserts, upsert_rollups
 
 MAX_ROWS_PER_COMMIT = 20000
 REFUSED = "these points cannot be added to the stored totals: a sum would leave the range a number may hold"
@@ -163,8 +163,18 @@ class PointWriter:
             live = _check_accounts(tx, jobs, refused)
             return _write_rows(tx, live)
 
+        def script_fn(tx):
+            refused.clear()
+            return _write_mysql(tx, jobs, refused)
+
         try:
-            plan = self.db.run(tx_fn)
+            plan = None
+            if self.db.dialect == "mysql":
+                # Sent as statements in autocommit mode that open and commit the transaction
+                # themselves: a reply lost on the way counts as "may have committed" (never redone).
+                plan = self.db.run(script_fn, one_statement=True)
+            if plan is None:
+                plan = self.db.run(tx_fn)
         except BaseException as exc:
             if self.db.is_data_error(exc):
                 return Invalid(REFUSED)
@@ -230,7 +240,7 @@ def _write_rows(tx, jobs: list[_Job]) -> dict[int, int]:
             newest[sid] = ts
     if n_marked < len(sids) or high > oldest:
         # Some row may be behind its stat's watermark (or a stat has no stats row): look closer.
-        _behind_the_watermark(tx, rows, sids)
+        rows.extend(_behind_the_watermark(tx, rows, sids))
     rows.sort()  # one global key order keeps concurrent writers from deadlocking each other in InnoDB
     upsert_rollups(tx, rows)
     # Fold every complete hour before the newest minute written (its own hour stays unfolded);
@@ -253,9 +263,9 @@ def _mark_range(tx, stat_ids) -> tuple[int, int, int]:
     return low, high, found
 
 
-def _behind_the_watermark(tx, rows: list, stat_ids) -> None:
-    """Add the hour and day rows of every minute row behind its stat's watermark (the fold has
-    passed it) to rows. A stat without a stats row (purged) gets all three rows: nothing folds it."""
+def _behind_the_watermark(tx, rows: list, stat_ids) -> list:
+    """The hour and day rows of every minute row behind its stat's watermark (the fold has passed
+    it). A stat without a stats row (purged) gets all three rows: nothing folds it."""
     ids = sorted(stat_ids)
     marks = {}
     for i in range(0, len(ids), 1000):
@@ -278,4 +288,54 @@ def _behind_the_watermark(tx, rows: list, stat_ids) -> None:
                 row[1] += n
                 row[2] = min(row[2], lo)
                 row[3] = max(row[3], hi)
-    rows.extend((*k, *v) for k, v in coarse.items())
+    return [(*k, *v) for k, v in coarse.items()]
+
+
+_CHECK_SQL = ("SELECT k.ezkey, a.id, a.ez_enabled, a.stats_gen FROM ez_keys k JOIN accounts a"
+              " ON a.id = k.account_id WHERE k.ezkey IN ({}) LOCK IN SHARE MODE")
+_MARKS_SQL = "SELECT MIN(folded_to), MAX(folded_to), COUNT(*) FROM stats WHERE id IN ({}) LOCK IN SHARE MODE"
+
+
+def _write_mysql(tx, jobs: list[_Job], refused: list[_Job]):
+    """The same transaction as _check_accounts + _write_rows, in two round trips (Tx.script):
+    START TRANSACTION, the key check, the watermarks and the minute rows in one, COMMIT in the
+    other. Returns the fold plan, or None (rolled back) when a request's account changed: the
+    caller then writes the rest the general way."""
+    rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+    rows.sort()
+    sids = sorted({r[0] for r in rows})
+    keys = sorted({j.ezkey for j in jobs if j.ezkey is not None})
+    parts: list[tuple[str, tuple]] = [("START TRANSACTION", ())]
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        parts.append((_CHECK_SQL.format(",".join("?" * len(chunk))), tuple(chunk)))
+    n_checks = len(parts) - 1
+    for i in range(0, len(sids), 1000):
+        chunk = sids[i:i + 1000]
+        parts.append((_MARKS_SQL.format(",".join("?" * len(chunk))), tuple(chunk)))
+    n_marks = len(parts) - 1 - n_checks
+    parts.extend((sql, ()) for sql in mysql_upserts(rows))
+    results = tx.script(parts)
+    found = {r[0]: r for res in results[1:1 + n_checks] for r in res}
+    for j in jobs:
+        if j.ezkey is not None:
+            r = found.get(j.ezkey)
+            if r is None or r[1] != j.account_id or not r[2] or r[3] != j.stats_gen:
+                refused.append(j)
+    if refused:
+        tx.script([("ROLLBACK", ())])
+        return None
+    low, high, marked = NO_MARK, -1, 0
+    for res in results[1 + n_checks:1 + n_checks + n_marks]:
+        lo_, hi_, n = res[0]
+        if n:
+            low, high, marked = min(low, int(lo_)), max(high, int(hi_)), marked + int(n)
+    tail: list[tuple[str, tuple]] = []
+    if marked < len(sids) or high > min(r[2] for r in rows):
+        tail.extend((sql, ()) for sql in mysql_upserts(sorted(_behind_the_watermark(tx, rows, sids))))
+    tx.script([*tail, ("COMMIT", ())])
+    newest: dict[int, int] = {}
+    for sid, _, ts, *_ in rows:
+        if ts > newest.get(sid, -1):
+            newest[sid] = ts
+    return {sid: ts - ts % HOUR for sid, ts in newest.items() if ts - ts % HOUR > low}
