@@ -293,6 +293,45 @@ class Eyrie:
               f"GET / {rate_n:,.0f}/s ({res['us_noop']:.0f} us): {rate_p / rate_n:.0%} (load {ld:.2f})", flush=True)
         return res
 
+    def ab_singles(self, base_root: Path) -> dict:
+        """Single posts against this server and one running the code at base_root (e.g. a checkout of
+        main), same database, alternating 2.5 s rounds, so both see the same machine."""
+        import tests.support.server as srv
+
+        saved, srv.ROOT = srv.ROOT, base_root
+        try:
+            base = EyrieServer(self.url, str(self.workdir / "var-base"), role="ingest").start()
+        finally:
+            srv.ROOT = saved
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        out = {}
+        try:
+            setup = []
+            for name, server in (("this", self.server), ("base", base)):
+                ezkey, _ = self.account()
+                body = f"ezkey={ezkey}&stat=bench+ab&count=1".encode()
+                status = self._single_status(server.port, body, form)
+                setup.append((name, server, body, status))
+                out[name] = {"ok": 0, "elapsed": 0.0, "cpu": 0.0}
+            for _ in range(2):
+                for name, server, body, status in setup:
+                    c0 = proc_cpu(server.proc.pid)
+                    r = run_rate(server.port, "POST", "/ez", body, form, status, CLIENTS, 2.5)
+                    o = out[name]
+                    o["ok"] += r["ok"]
+                    o["elapsed"] += r["elapsed"]
+                    o["cpu"] += proc_cpu(server.proc.pid) - c0
+        finally:
+            base.stop()
+        for o in out.values():
+            o["rate"] = o["ok"] / o["elapsed"]
+            o["us"] = o["cpu"] * 1e6 / max(o["ok"], 1)
+        out["load"] = os.getloadavg()[0]
+        print(f"[{self.backend}] A/B single posts: this {out['this']['rate']:,.0f}/s ({out['this']['us']:.0f} us CPU)"
+              f" vs {base_root} {out['base']['rate']:,.0f}/s ({out['base']['us']:.0f} us): "
+              f"{out['this']['rate'] / out['base']['rate']:.2f}x (load {out['load']:.2f})", flush=True)
+        return out
+
     @staticmethod
     def _single_status(port, body, form) -> int:
         conn = _conn(port)
@@ -375,6 +414,8 @@ def run_eyrie(backend: str, args, workdir: Path) -> dict:
         try:
             out["1000x100"] = e.workload(1000, 100, args.rounds, end_ts)
             out["single"] = e.singles()
+            if args.ab_root:
+                out["ab"] = e.ab_singles(Path(args.ab_root))
             out["latency"] = e.latency()
             print(f"[{backend}] single post until readable (export API): p50 {out['latency']['p50']:.1f} ms, "
                   f"p99 {out['latency']['p99']:.1f} ms", flush=True)
@@ -451,6 +492,11 @@ def report(sittings: list[dict]) -> None:
             f"{r['single']['posts'] / r['single']['noop']:.0%}, CPU {r['single']['us_post']:.0f}/"
             f"{r['single']['us_noop']:.0f} us, load {r['single']['load']:.2f};" for r in s["eyrie"]))
         for r in s["eyrie"]:
+            if "ab" in r:
+                ab = r["ab"]
+                print(f"  {r['backend']} single posts, A/B same sitting: {ab['this']['rate']:,.0f}/s vs base "
+                      f"{ab['base']['rate']:,.0f}/s = {ab['this']['rate'] / ab['base']['rate']:.2f}x "
+                      f"(CPU {ab['this']['us']:.0f} vs {ab['base']['us']:.0f} us, load {ab['load']:.2f})")
             if "history" in r:
                 for mode in ("cold", "warm"):
                     h = med([x["pps"] for x in r["history"][mode]])
@@ -471,6 +517,7 @@ def main(argv=None) -> int:
     p.add_argument("--scale", action="store_true", help="also 10000x10 and 10x10000")
     p.add_argument("--history", type=int, default=0, help="also the rate after filling N rollup rows")
     p.add_argument("--no-peer", action="store_true", help="Eyrie only (no ratios)")
+    p.add_argument("--ab-root", help="also single posts A/B against the code in this checkout (e.g. of main)")
     p.add_argument("--graphite-dir", default=os.environ.get("GRAPHITE_BENCH_DIR", str(ROOT / "var" / "graphite-bench")))
     p.add_argument("--json", help="write every figure to this file")
     args = p.parse_args(argv)

@@ -51,11 +51,17 @@ class _Job:
 
 
 class PointWriter:
-    def __init__(self, db):
+    def __init__(self, db, threads: int | None = None):
         self.db = db
         self._queue: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._loop, name="eyrie-point-writer", daemon=True)
-        self._thread.start()
+        # MySQL: two writers, each on its own connection, so one commit's round trips and fsync
+        # overlap the next one's statements (InnoDB takes their row locks in the same key order,
+        # and its group commit shares the fsync). SQLite has one write lock: one writer.
+        n = threads or (2 if db.dialect == "mysql" else 1)
+        self._threads = [threading.Thread(target=self._loop, name=f"eyrie-point-writer-{i}", daemon=True)
+                         for i in range(n)]
+        for t in self._threads:
+            t.start()
         # Folds run in their own thread: a slow or failing fold never holds up the next commit.
         self._fold_wanted: dict[int, int] = {}
         self._fold_cv = threading.Condition()
@@ -78,8 +84,10 @@ class PointWriter:
             raise job.error
 
     def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
+        for _ in self._threads:
+            self._queue.put(None)  # each writer thread takes one and stops
+        for t in self._threads:
+            t.join(timeout=5)
         with self._fold_cv:
             self._fold_stop = True
             self._fold_cv.notify()
