@@ -452,18 +452,17 @@ def report(sittings: list[dict]) -> None:
     for n, s in enumerate(sittings, 1):
         peer = s.get("peer") or {}
         print(f"\nsitting {n}: peer load {peer.get('load_start', float('nan')):.2f} at start")
-        print(f"{'':28}{'carbon':>14}" + "".join(f"{r['backend']:>14}{'ratio':>8}" for r in s["eyrie"]))
+        print(f"{'':36}{'carbon':>10}" + "".join(f"{r['backend']:>10}{'E/carbon':>8}" for r in s["eyrie"]))
 
-        def row(label, peer_val, eyrie_fn, fmt="{:,.0f}", inverse=False, peer_ref=None, s=s):
-            cells = f"{label:28}{(fmt.format(peer_val) if peer_val is not None else '-'):>14}"
+        def row(label, peer_val, eyrie_fn, fmt="{:,.0f}", inverse=False, ratio=True, s=s):
+            cells = f"{label:36}{(fmt.format(peer_val) if peer_val is not None else '-'):>10}"
             for r in s["eyrie"]:
                 v = eyrie_fn(r)
                 if v is None:
-                    cells += f"{'-':>14}{'':>8}"
+                    cells += f"{'-':>10}{'':>8}"
                     continue
-                ref = peer_val if peer_ref is None else peer_ref
-                ratio = (ref / v if inverse else v / ref) if ref else float("nan")
-                cells += f"{fmt.format(v):>14}{ratio:>7.2f}x"
+                x = (peer_val / v if inverse else v / peer_val) if (peer_val and ratio) else None
+                cells += f"{fmt.format(v):>10}" + (f"{x:>7.2f}x" if x is not None else " " * 8)
             print(cells)
 
         for wl, peer_wl in (("1000x100", "1000x100"), ("10000x10", "1000x100"), ("10x10000", "10x10000")):
@@ -473,20 +472,20 @@ def report(sittings: list[dict]) -> None:
                     continue
                 prate = pk["e2e_rate"]["median"] if pk else None
                 pcpu = pk["carbon_cpu_us_per_point"]["median"] if pk else None
-                label = f"{wl} {mode}" + (f" (vs carbon {peer_wl})" if wl != peer_wl else "")
+                label = f"{wl} {mode}" + (f" (vs {peer_wl})" if wl != peer_wl else "")
                 row(f"{label} points/s", prate,
                     lambda r, wl=wl, mode=mode: med([x["pps"] for x in r[wl][mode]]) if wl in r else None)
-                row("  CPU us/point (carbon/E)", pcpu,
+                row("  server CPU us/point (carbon/E)", pcpu,
                     lambda r, wl=wl, mode=mode: med([x["us_per_point"] for x in r[wl][mode]]) if wl in r else None,
                     fmt="{:.1f}", inverse=True)
-                row("  load avg during", None,
+                row("  1-min load avg (peer: at start)", peer.get("load_start"),
                     lambda r, wl=wl, mode=mode: med([x["load"] for x in r[wl][mode]]) if wl in r else None,
-                    fmt="{:.2f}", peer_ref=1)
-        row("peak RSS MB (carbon/E)", (peer.get("carbon_peak_rss_kb") or 0) / 1024,
+                    fmt="{:.2f}", ratio=False)
+        row("peak RSS MB (ratio carbon/E)", (peer.get("carbon_peak_rss_kb") or 0) / 1024,
             lambda r: r.get("rss_kb", 0) / 1024, inverse=True)
         lat = (peer.get("latency_visible_ms") or {}).get("median")
-        row("latency p50 ms (E/graphite)", lat, lambda r: r["latency"]["p50"], fmt="{:.1f}")
-        row("latency p99 ms (E/graphite)", lat, lambda r: r["latency"]["p99"], fmt="{:.1f}")
+        row("post->readable p50 ms (E/graphite)", lat, lambda r: r["latency"]["p50"], fmt="{:.1f}")
+        row("post->readable p99 ms (E/graphite)", lat, lambda r: r["latency"]["p99"], fmt="{:.1f}")
         print("single posts (Eyrie only)   " + "".join(
             f"  {r['backend']}: {r['single']['posts']:,.0f}/s vs no-op {r['single']['noop']:,.0f}/s = "
             f"{r['single']['posts'] / r['single']['noop']:.0%}, CPU {r['single']['us_post']:.0f}/"
