@@ -98,15 +98,18 @@ def test_reads_are_exact_before_and_after_a_fold_and_a_crash_before_it_loses_not
     _assert_same(db, sid, points + more, tz)
 
 
-def test_the_writer_folds_complete_hours_after_its_commit(db, account):
-    items = [EzItem(stat="w", count=1, t=BASE + k * MINUTE) for k in range(3 * 60)]
+def test_the_writer_folds_hours_fold_lag_behind_the_newest_minute_after_its_commit(db, account):
+    from app.storage.writer import FOLD_LAG
+
+    items = [EzItem(stat="w", count=1, t=BASE + k * MINUTE) for k in range(5 * 60)]
     record_ez(db, account.ezkey, items, NOW, bulk=True)
     assert db.writer.idle()
     sid = stat_row(db, account.id, "w")["id"]
-    newest = BASE + (3 * 60 - 1) * MINUTE
-    assert _folded_to(db, sid) == newest - newest % HOUR   # the newest minute's hour stays open
+    newest = BASE + (5 * 60 - 1) * MINUTE
+    upto = newest - newest % HOUR - FOLD_LAG
+    assert upto > BASE and _folded_to(db, sid) == upto  # recent hours stay open for late points
     assert stored_rollup(db, sid, HOUR, BASE - BASE % HOUR) == (60.0, 60, 1.0, 1.0)
-    assert stored_rollup(db, sid, HOUR, newest - newest % HOUR) is None
+    assert stored_rollup(db, sid, HOUR, upto) is None
     _assert_same(db, sid, [(ts.t, 1.0) for ts in items], "UTC")
 
 

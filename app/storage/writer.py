@@ -31,6 +31,10 @@ from app.storage.points import fold, mysql_upserts, upsert_rollups
 MAX_ROWS_PER_COMMIT = 20000
 REFUSED = "these points cannot be added to the stored totals: a sum would leave the range a number may hold"
 NO_MARK = 2**62  # a stat without a stats row (purged): every row written at once, nothing to fold
+# Hours are folded once they are this far behind the stat's newest minute: late and re-sent points
+# (queued clients, overwrites) are nearly always this recent, and stay one row each; readers add
+# at most this many hours of minute rows (plus the current one) to an hour or day bucket.
+FOLD_LAG = 2 * HOUR
 log = logging.getLogger("eyrie.writer")
 
 
@@ -168,8 +172,7 @@ class PointWriter:
 
         def tx_fn(tx):
             refused.clear()
-            live = _check_accounts(tx, jobs, refused)
-            return _write_rows(tx, live)
+            return _write_rows(tx, jobs, refused)
 
         def script_fn(tx):
             refused.clear()
@@ -211,49 +214,82 @@ class PointWriter:
                 log.warning("folding minute rows failed; they stay readable, unfolded", exc_info=True)
 
 
-def _check_accounts(tx, jobs: list[_Job], refused: list[_Job]) -> list[_Job]:
-    keys = sorted({j.ezkey for j in jobs if j.ezkey is not None})
-    if not keys:
-        return jobs
-    lock = " LOCK IN SHARE MODE" if tx.dialect == "mysql" else ""
-    found = {}
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
-        for r in tx.all("SELECT k.ezkey, a.id, a.ez_enabled, a.stats_gen FROM ez_keys k JOIN accounts a"
-                        f" ON a.id = k.account_id WHERE k.ezkey IN ({','.join('?' * len(chunk))}){lock}", chunk):
-            found[r["ezkey"]] = r
+def _check_accounts(tx, jobs: list[_Job], found: dict, refused: list[_Job]) -> list[_Job]:
+    """The jobs whose EZ key still belongs to their account, EZ API on, same stats generation;
+    found: ezkey -> (ezkey, account id, ez_enabled, stats_gen) as read in this transaction."""
     live = []
     for j in jobs:
         if j.ezkey is not None:
             r = found.get(j.ezkey)
-            if r is None or r["id"] != j.account_id or not r["ez_enabled"] or r["stats_gen"] != j.stats_gen:
+            if r is None or r[1] != j.account_id or not r[2] or r[3] != j.stats_gen:
                 refused.append(j)
                 continue
         live.append(j)
     return live
 
 
-def _write_rows(tx, jobs: list[_Job]) -> dict[int, int]:
-    if not jobs:
+_KEYS_SQL = ("SELECT k.ezkey, a.id, a.ez_enabled, a.stats_gen FROM ez_keys k JOIN accounts a"
+             " ON a.id = k.account_id WHERE k.ezkey IN ({})")
+
+
+def _write_rows(tx, jobs: list[_Job], refused: list[_Job]) -> dict[int, int]:
+    rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+    sids = {r[0] for r in rows}
+    keys = sorted({j.ezkey for j in jobs if j.ezkey is not None})
+    if tx.dialect == "sqlite" and len(keys) <= 500 and len(sids) <= 1000:
+        # One statement for the key check and the watermarks (SQLite's write lock is held: no
+        # locking clause needed). Each call hands the GIL over and back, so fewer is faster.
+        ids = sorted(sids)
+        keys_sql = (_KEYS_SQL.format(",".join("?" * len(keys))) if keys else
+                    "SELECT NULL AS ezkey, NULL AS id, NULL AS ez_enabled, NULL AS stats_gen WHERE 0")
+        result = tx.all(
+            f"SELECT 0 AS part, * FROM ({keys_sql}) UNION ALL SELECT 1, NULL, MIN(folded_to), MAX(folded_to),"
+            f" COUNT(*) FROM stats WHERE id IN ({','.join('?' * len(ids))})", [*keys, *ids])
+        found, low, high, n_marked = {}, NO_MARK, -1, 0
+        for r in result:
+            if r["part"] == 0:
+                found[r["ezkey"]] = (r["ezkey"], r["id"], r["ez_enabled"], r["stats_gen"])
+            elif r["stats_gen"]:  # the watermark row: MIN, MAX, COUNT
+                low, high, n_marked = int(r["id"]), int(r["ez_enabled"]), int(r["stats_gen"])
+    else:
+        found = {}
+        lock = " LOCK IN SHARE MODE" if tx.dialect == "mysql" else ""
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            for r in tx.all(_KEYS_SQL.format(",".join("?" * len(chunk))) + lock, chunk):
+                found[r["ezkey"]] = (r["ezkey"], r["id"], r["ez_enabled"], r["stats_gen"])
+        low, high, n_marked = _mark_range(tx, sids)
+    live = _check_accounts(tx, jobs, found, refused)
+    if len(live) < len(jobs):
+        # Only the live jobs' rows; the watermarks read cover a superset of their stats, which only
+        # makes the checks below more careful.
+        rows = [(sid, res, ts, *v) for j in live for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+    if not rows:
         return {}
     # Rows of different requests for the same bucket are not merged here: the upsert adds each in
     # turn (on both backends), which is the same sum, and a job's own rows stay intact for a retry.
-    rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
-    sids = {r[0] for r in rows}
     oldest = min(r[2] for r in rows)
-    low, high, n_marked = _mark_range(tx, sids)
     newest: dict[int, int] = {}
     for sid, _, ts, *_ in rows:
         if ts > newest.get(sid, -1):
             newest[sid] = ts
     if n_marked < len(sids) or high > oldest:
         # Some row may be behind its stat's watermark (or a stat has no stats row): look closer.
-        rows.extend(_behind_the_watermark(tx, rows, sids))
+        rows.extend(_behind_the_watermark(tx, rows, {r[0] for r in rows}))
     rows.sort()  # one global key order keeps concurrent writers from deadlocking each other in InnoDB
     upsert_rollups(tx, rows)
-    # Fold every complete hour before the newest minute written (its own hour stays unfolded);
-    # fold() itself skips stats whose watermark is already there.
-    return {sid: ts - ts % HOUR for sid, ts in newest.items() if ts - ts % HOUR > low}
+    return _plan(newest, low)
+
+
+def _plan(newest: dict[int, int], low: int) -> dict[int, int]:
+    """Fold the hours FOLD_LAG behind each stat's newest minute written; fold() itself skips
+    stats whose watermark is already there."""
+    plan = {}
+    for sid, ts in newest.items():
+        upto = ts - ts % HOUR - FOLD_LAG
+        if upto > low:
+            plan[sid] = upto
+    return plan
 
 
 def _mark_range(tx, stat_ids) -> tuple[int, int, int]:
@@ -299,8 +335,7 @@ def _behind_the_watermark(tx, rows: list, stat_ids) -> list:
     return [(*k, *v) for k, v in coarse.items()]
 
 
-_CHECK_SQL = ("SELECT k.ezkey, a.id, a.ez_enabled, a.stats_gen FROM ez_keys k JOIN accounts a"
-              " ON a.id = k.account_id WHERE k.ezkey IN ({}) LOCK IN SHARE MODE")
+_CHECK_SQL = _KEYS_SQL + " LOCK IN SHARE MODE"
 _MARKS_SQL = "SELECT MIN(folded_to), MAX(folded_to), COUNT(*) FROM stats WHERE id IN ({}) LOCK IN SHARE MODE"
 
 
@@ -325,11 +360,7 @@ def _write_mysql(tx, jobs: list[_Job], refused: list[_Job]):
     parts.extend((sql, ()) for sql in mysql_upserts(rows))
     results = tx.script(parts)
     found = {r[0]: r for res in results[1:1 + n_checks] for r in res}
-    for j in jobs:
-        if j.ezkey is not None:
-            r = found.get(j.ezkey)
-            if r is None or r[1] != j.account_id or not r[2] or r[3] != j.stats_gen:
-                refused.append(j)
+    _check_accounts(tx, jobs, found, refused)
     if refused:
         tx.script([("ROLLBACK", ())])
         return None
@@ -346,4 +377,4 @@ def _write_mysql(tx, jobs: list[_Job], refused: list[_Job]):
     for sid, _, ts, *_ in rows:
         if ts > newest.get(sid, -1):
             newest[sid] = ts
-    return {sid: ts - ts % HOUR for sid, ts in newest.items() if ts - ts % HOUR > low}
+    return _plan(newest, low)
