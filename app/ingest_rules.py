@@ -103,6 +103,8 @@ def check_name(name: str) -> str:
 
 def is_text(s: str) -> bool:
     """True if s can be stored: JSON may carry lone surrogates ("\\ud800"), which no UTF-8 driver encodes."""
+    if s.isascii():  # the common case, without an encode
+        return True
     try:
         s.encode("utf-8")
     except UnicodeEncodeError:

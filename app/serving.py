@@ -18,9 +18,10 @@ def serve(app, host: str, port: int, threads: int = 8) -> None:
 
 def _keep_alive_after_204(server) -> None:
     """waitress 3.0 closes every HTTP/1.1 response that has no Content-Length, even a 204, which has
-    no body by definition and must not carry a Content-Length. Every single-stat post answers 204,
-    so a keep-alive client paid a new TCP connection per post. Keep the connection for bodiless
-    answers; every other reason to close (Connection: close, HTTP/1.0, errors) still closes."""
+    no body by definition and must not carry a Content-Length. A single-stat post answers 204 when
+    asked (vb=0 or EYRIE_TERSE_REPLIES), so a keep-alive client paid a new TCP connection per post.
+    Keep the connection for bodiless answers; every other reason to close (Connection: close,
+    HTTP/1.0, errors) still closes."""
     from waitress.channel import HTTPChannel
     from waitress.server import BaseWSGIServer
     from waitress.task import WSGITask

@@ -115,6 +115,11 @@ class EzItem:
     t: object = None
 
 
+# What a bulk entry that is not a JSON object becomes (one shared instance, refused by identity).
+NOT_AN_OBJECT = EzItem(stat=None)
+NOT_AN_OBJECT_MSG = "an item must be an object with stat and count or value"
+
+
 @dataclass
 class IngestResult:
     accepted: int = 0
@@ -151,6 +156,9 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
     parsed = []  # (index, names, kind, number, t)
     result = IngestResult()
     for index, item in enumerate(items):
+        if item is NOT_AN_OBJECT:  # no exception per item: refusing a bad body costs little per byte
+            result.reject(index, NOT_AN_OBJECT_MSG)
+            continue
         try:
             parsed.append((index, *_parse_item(item.stat, item.count, item.value, item.t, now, limits)))
         except EyrieError as exc:
@@ -186,8 +194,9 @@ def record_ez_json(db, ezkey, data: list, now: int, *, limits: Limits = DEFAULT_
                 if (cls is float or cls is int) and -MAX_NUMBER <= number <= MAX_NUMBER:  # NaN fails this
                     append((index, names, kind, float(number), now if t is None else t))
                     continue
-        else:
-            stat = count = value = t = None
+        else:  # no exception per item: refusing a bad body costs little per byte
+            result.reject(index, NOT_AN_OBJECT_MSG)
+            continue
         try:
             parsed.append((index, *_parse_item(stat, count, value, t, now, limits)))
         except EyrieError as exc:
@@ -253,13 +262,15 @@ def _write(db, ezkey: str, account: dict, parsed: list, result: IngestResult, no
         if len(found) < len(missing):  # the stat limit: items naming a stat it left uncreated are refused
             if not bulk:
                 raise Forbidden(stat_limit_msg(limits))
-            kept = []
+            kept, over = [], []
             for entry in parsed:
                 if all(name in stats for name in entry[1]):
                     kept.append(entry)
                 else:
-                    result.reject(entry[0], stat_limit_msg(limits))
-            result.rejected.sort(key=lambda r: r["index"])
+                    over.append({"index": entry[0], "msg": stat_limit_msg(limits)})
+            # Both lists are in index order, and any parse refusal left out lies after the ones kept.
+            result.rejected = sorted(result.rejected + over, key=lambda r: r["index"])[:MAX_REJECTED_SHOWN]
+            result.rejected_count += len(over)
             parsed = kept
     batch = MinuteBatch()
     rows = batch.rows

@@ -2,8 +2,8 @@
 //
 // stdin: {"port": 8123, "timeout_ms": 10000, "calls": [{"fn": "trackEZCount", "args": ["ezkey", "stat", 1]}, ...]}
 // Calls run one after another (the next starts when the previous callback fired), so stat creation
-// order is deterministic. The callback is the library's own: it fires only from res.on('data'), so
-// the server must run with EYRIE_VERBOSE_REPLIES=1 (every reply has a body).
+// order is deterministic. The callback is the library's own: it fires only from res.on('data'):
+// Eyrie's default reply (StatHat's verbose 200) has a body, so it fires; a 204 (vb=0) would not.
 // stdout: one JSON line per call, {"i": index, "fn": name, "status": code, "body": "..."}.
 // Exit 0 when every callback arrived, 2 on timeout (the missing calls are reported on stderr).
 'use strict';
