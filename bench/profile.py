@@ -31,12 +31,14 @@ from peer import Eyrie  # noqa: E402
 
 from app.rollups import MINUTE  # noqa: E402
 
-# (part, substrings of a frame "function (file:line)"), most specific first; the deepest match wins.
+# (part, substrings of a frame "function (file:line)", or ^prefix), most specific first; the deepest
+# match wins.
 PARTS = [
     ("fold (after the commit)", ("fold (", "_fold_loop")),
-    ("upsert+commit (SQL)", ("executemany", "commit (", "upsert_rollups")),
+    ("upsert+commit (SQL)", ("executemany", "commit (", "upsert_rollups", "script (app/storage/db", "mysql_upserts")),
     ("writer: read marks/accounts", ("_marks", "_check_accounts")),
-    ("writer: merge/sort/queue", ("_write_rows", "_commit (", "sorted_rows", "merge (", "_loop (app/storage")),
+    ("writer: merge/sort/queue", ("_write_rows", "_write_mysql", "_commit (", "sorted_rows", "merge (",
+                                  "_loop (app/storage")),
     ("account read", ("account_by_ezkey",)),
     ("stat lookup/create", ("lookup (", "ensure_stats", "store (")),
     ("rollup rows (batch.add)", ("add (app/rollups", "_write (app/interactors")),
@@ -44,7 +46,7 @@ PARTS = [
                         "parse_number", "check_name", "__init__ (<string>", "is_text")),
     ("JSON decode", ("bulk (app/ingest/parsing", "loads (", "decode (")),
     ("form parse", ("params (app/ingest", "parse_qsl", "single_item")),
-    ("wait for commit (Event)", ("wait (threading", "write (app/storage/writer")),
+    ("wait for commit (Event)", ("wait (threading", "^write (app/storage/writer.py")),
     ("reply (jsonify/response)", ("jsonify", "reply (", "ok (app/ingest", "response_class")),
     ("flask/werkzeug dispatch", ("flask/", "werkzeug/")),
     ("waitress HTTP", ("waitress/",)),
@@ -72,7 +74,7 @@ def classify(stack: str) -> str:
             return part
     for frame in reversed(frames):
         for part, pats in PARTS:
-            if any(p in frame for p in pats):
+            if any(frame.startswith(p[1:]) if p[0] == "^" else p in frame for p in pats):
                 return part
     if any("db.py" in f for f in frames):
         return "db.run / connection"
