@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 PORT  ?= 8000
 
-.PHONY: run test venv dev-venv test-deps lint bench bench-peer clean
+.PHONY: run test venv dev-venv test-deps lint bench bench-peer clean cluster cluster-down release
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -30,7 +30,7 @@ test: test-deps
 	bash .ci/test.sh
 
 lint: dev-venv
-	$(VENV)/bin/ruff check app tests bench dev_server.py
+	$(VENV)/bin/ruff check app tests bench deploy dev_server.py
 
 bench: dev-venv
 	$(PY) bench/ingest.py
@@ -43,3 +43,18 @@ bench-peer: dev-venv
 
 clean:
 	rm -rf $(VENV) var test-artifacts tests/clients/node_modules
+
+# The production shape on loopback: nginx, 2 ingest + 2 web + 2 workers, MariaDB primary + replica,
+# all under one supervisord in $(CLUSTER_DIR). `make cluster-down` stops it. Pass INGEST=3 etc.
+CLUSTER_DIR ?= var/cluster
+INGEST ?= 2
+WEB ?= 2
+WORKERS ?= 2
+cluster: venv
+	deploy/local-cluster up $(CLUSTER_DIR) --ingest $(INGEST) --web $(WEB) --workers $(WORKERS)
+
+cluster-down:
+	deploy/local-cluster down $(CLUSTER_DIR)
+
+release: venv
+	deploy/release

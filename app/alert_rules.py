@@ -47,18 +47,31 @@ class Rule:
     def resolution(self) -> int:
         return RESOLUTION[self.time_window]
 
-    def describe(self, stat_kind: str = "value") -> str:
-        """In words, as StatHat users wrote them: "average for 5 minutes is 10% greater than an hour ago"."""
+    def describe(self, stat_kind: str = "value", unit: str = "") -> str:
+        """In words, as StatHat users wrote them: "average for 5 minutes is 10% greater than an hour ago";
+        a threshold carries the stat's unit ("is greater than 250 ms", "is less than $5")."""
         what = "sum" if stat_kind == "counter" else "average"
         span = f"the last {WINDOW_LABELS[self.time_window]}"
         if self.kind == "data":
             return f"no data in {span}"
         if self.kind == "value":
-            return f"{what} over {span} is {self.operator} {_num(self.threshold)}"
+            return f"{what} over {span} is {self.operator} {with_unit(_num(self.threshold), unit)}"
         verb = "differs by" if self.operator == "different than" else f"is {_num(self.percentage)}% {self.operator}"
         if self.operator == "different than":
             return f"{what} over {span} {verb} {_num(self.percentage)}% from {AGO[self.time_delta]}"
         return f"{what} over {span} {verb} {AGO[self.time_delta]}"
+
+
+CURRENCIES = ("$", "€", "£", "¥")
+
+
+def with_unit(text: str, unit: str) -> str:
+    """A number's text with its unit: currency symbols before it ($5), other units after (250 ms)."""
+    if not unit or not text:
+        return text
+    if unit in CURRENCIES:
+        return f"-{unit}{text[1:]}" if text.startswith("-") else f"{unit}{text}"
+    return f"{text} {unit}"
 
 
 def _num(v) -> str:

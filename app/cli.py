@@ -45,10 +45,29 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--once", action="store_true", help="run every job once and exit")
 
     c = cmd(sub, "serve", "serve with waitress (production)")
-    c.add_argument("--role", choices=("ingest", "web", "all"), default="all")
+    c.add_argument("--role", choices=("ingest", "web", "all", "listen"), default="all",
+                   help="listen: the StatsD/Graphite listeners, configured by EYRIE_STATSD, EYRIE_GRAPHITE,"
+                        " EYRIE_LISTEN_ACCOUNT and EYRIE_FLUSH_INTERVAL")
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", type=int, default=8000)
     c.add_argument("--threads", type=int, default=8)
+
+    c = cmd(sub, "listen", "StatsD (UDP) and Graphite plaintext (TCP and UDP) listeners")
+    c.add_argument("--statsd", metavar="HOST:PORT", help="StatsD over UDP, e.g. 127.0.0.1:8125")
+    c.add_argument("--graphite", metavar="HOST:PORT", help="Graphite plaintext over TCP and UDP, e.g. 127.0.0.1:2003")
+    c.add_argument("--account", metavar="EMAIL", help="every metric is this account's (default: the name's first"
+                                                       " part is an account's metrics prefix token)")
+    c.add_argument("--flush-interval", type=float, default=10.0, metavar="SECONDS")
+    c.add_argument("--counter-pattern", action="append", metavar="GLOB",
+                   help="Graphite paths stored as counters (repeatable), besides StatsD's count outputs")
+
+    c = cmd(sub, "import", "import history: whisper files, StatHat export dumps, Eyrie downloads")
+    c.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (*.wsp, *.json, *.csv below them)")
+    c.add_argument("--account", metavar="EMAIL", required=True)
+    c.add_argument("--kind", choices=("counter", "value"), default="value",
+                   help="for dumps that do not say (StatHat's /x/ data, CSV without a kind column)")
+    c.add_argument("--stat", metavar="NAME", help="the stat name for a CSV without a name column (default: its stem)")
+    c.add_argument("--no-progress", action="store_true")
     return p
 
 
@@ -67,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, config, db)
         if args.group == "worker":
             return _worker(args, config, db)
+        if args.group == "listen":
+            return _listen(args, db, config)
+        if args.group == "import":
+            return _import(args, db)
         migrate(db)
         if args.group == "db":
             _out(args, {"migrated": True}, "database is up to date")
@@ -99,6 +122,15 @@ def _serve(args, config: Config, db: Database) -> int:
     from app.serving import serve
     from app.wsgi import create_app
 
+    if args.role == "listen":
+        import os
+
+        return _listen(argparse.Namespace(
+            statsd=os.environ.get("EYRIE_STATSD", "127.0.0.1:8125"),
+            graphite=os.environ.get("EYRIE_GRAPHITE", "127.0.0.1:2003"),
+            account=os.environ.get("EYRIE_LISTEN_ACCOUNT") or None,
+            flush_interval=float(os.environ.get("EYRIE_FLUSH_INTERVAL", "10")),
+            counter_pattern=None, json=False), db, config)
     migrate(db)
     app = create_app(args.role, config, db)
     print(f"eyrie {args.role} listening on http://{args.host}:{args.port}/", flush=True)
@@ -118,10 +150,65 @@ def _worker(args, config: Config, db: Database) -> int:
         _out(args, summary, "\n".join(f"{name}: {result}" for name, result in summary.items()))
         return 0
     worker = Worker(db, config)
+    if config.self_monitor:
+        from app.monitoring.monitor import SelfMonitor
+
+        SelfMonitor(db, config.self_monitor, "worker", config.self_monitor_every).start()
     # SIGTERM and Ctrl-C let the current step finish, then the loop returns.
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     print("eyrie worker running", flush=True)
     worker.run_forever()
     _out(args, {"stopped": True, "rounds": worker.rounds}, "eyrie worker stopped")
+    return 0
+
+
+def _listen(args, db: Database, config: Config) -> int:
+    import asyncio
+
+    from app.interactors.listeners import listener_account
+    from app.listeners import plaintext
+    from app.listeners.server import Listener, parse_addr
+
+    if not args.statsd and not args.graphite:
+        print("error: give --statsd HOST:PORT and/or --graphite HOST:PORT", file=sys.stderr)
+        return 2
+    if not args.flush_interval > 0:
+        print("error: --flush-interval must be above 0", file=sys.stderr)
+        return 2
+    migrate(db)
+    try:
+        statsd_addr = parse_addr(args.statsd) if args.statsd else None
+        graphite_addr = parse_addr(args.graphite) if args.graphite else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    account = listener_account(db, args.account) if args.account else None
+    listener = Listener(db, statsd_addr=statsd_addr, graphite_addr=graphite_addr, account=account,
+                        flush_interval=args.flush_interval,
+                        counter_patterns=plaintext.DEFAULT_COUNTER_PATTERNS + tuple(args.counter_pattern or ()),
+                        limits=config.limits)
+
+    def ready(bound):
+        parts = [f"{k} {h}:{p}" for k, (h, p) in bound.items()]
+        print(json.dumps({"listening": {k: f"{h}:{p}" for k, (h, p) in bound.items()}}) if args.json
+              else "eyrie listening: " + ", ".join(parts), flush=True)
+
+    counts = asyncio.run(listener.run(on_ready=ready))
+    _out(args, {"stopped": True, **counts.as_dict()}, "eyrie listener stopped: " + json.dumps(counts.as_dict()))
+    return 0
+
+
+def _import(args, db: Database) -> int:
+    from app.importers.run import run_import
+
+    migrate(db)
+    report = run_import(db, args.account, args.paths, int(time.time()), kind=args.kind, stat=args.stat,
+                        progress=not args.no_progress and not args.json)
+    if report["errors"]:
+        for e in report["errors"]:
+            print(f"error: {e}", file=sys.stderr)
+        _out(args, report, f"nothing imported: {len(report['errors'])} bad file(s)")
+        return 1
+    _out(args, report, f"imported {report['series']} stats from {report['files']} files ({report['rows']} buckets)")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.errors import Invalid
+from app.params import is_int
 
 
 def parse_id_list(raw: list[str] | None, *, what: str, field: str, most: int, repeats_ok: bool = True) -> list[int]:
@@ -14,7 +15,7 @@ def parse_id_list(raw: list[str] | None, *, what: str, field: str, most: int, re
             piece = piece.strip()
             if not piece:
                 continue
-            if not piece.isdigit() or not 0 < int(piece) < 2**62:
+            if not is_int(piece, 1, 2**62 - 1):
                 raise Invalid(f"{piece[:20]!r} is not a {what} id", field=field)
             value = int(piece)
             if value in ids:

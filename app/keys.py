@@ -22,3 +22,9 @@ def embed_key() -> str:
 
 def access_token() -> str:
     return "".join(secrets.choice(_ALNUM) for _ in range(24))  # ~143 bits
+
+
+def metrics_token() -> str:
+    # Lowercase letters and digits only: it is the first part of a Graphite path and of a StatsD
+    # name, where dots, colons and pipes mean something. 20 characters: ~103 bits.
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(20))

@@ -18,12 +18,13 @@ def sparkline(values: list[float | None], *, width: int = 120, height: int = 28,
                       f'<line x1="0" y1="{height - 1}" x2="{width}" y2="{height - 1}" class="spark-empty"/></svg>')
     lo = min(0.0, *(v for _, v in pts)) if kind == "counter" else min(v for _, v in pts)
     hi = max(v for _, v in pts)
-    span = (hi - lo) or 1.0
+    span = (hi / 2 - lo / 2) or 1.0   # halves: 1.7e308 - -1.7e308 is no float
     n = max(len(values) - 1, 1)
     pad = 2
 
     def xy(i, v):
-        return f"{i / n * (width - 2 * pad) + pad:.1f},{height - pad - (v - lo) / span * (height - 2 * pad):.1f}"
+        y = height - pad - (v / 2 - lo / 2) / span * (height - 2 * pad)
+        return f"{i / n * (width - 2 * pad) + pad:.1f},{y:.1f}"
 
     # Values: break the line where a bucket had no data; counters: no data is zero.
     segments, current = [], []

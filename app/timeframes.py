@@ -15,10 +15,17 @@ from app.rollups import DAY, HOUR, MINUTE, zone
 
 UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "M": 30 * 86400, "y": 365 * 86400}
 UNIT_NAMES = {"m": "minute", "h": "hour", "d": "day", "w": "week", "M": "month", "y": "year"}
-_PART = re.compile(r"(\d+)([mhdwMy])")
+_PART = re.compile(r"([0-9]+)([mhdwMy])")   # ASCII digits: \d also matches other scripts' digits
 # Bounds on one dataset: buckets answered and rollup rows read, however long the history.
 MAX_BUCKETS = 10080
 MAX_ROWS = 10080
+# Above this many day rows, timeframes with day or week intervals have the database sum the rows
+# per bucket (one index range scan), so at most one row per bucket comes back.
+MAX_READ_ROWS = 2000
+# A duration or interval is at most 100 years (StatHat's longest timeframe was all data), and a read
+# starts between 1970 and 2100: beyond, the calendar arithmetic leaves what datetime can hold.
+MAX_SPAN_SECONDS = 100 * 365 * 86400
+MAX_START = 4102444800   # 2100-01-01 00:00 UTC
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,14 @@ class Timeframe:
         return f"{self.duration.n}{self.duration.unit}{self.interval.n}{self.interval.unit}"
 
     @property
+    def fixed_days(self) -> int | None:
+        """Local days per bucket when every bucket is the same number of them (day and week intervals;
+        months and years vary), so the database can group rows into buckets by arithmetic."""
+        if self.interval.unit == "d":
+            return self.interval.n
+        return 7 * self.interval.n if self.interval.unit == "w" else None
+
+    @property
     def resolution(self) -> int:
         """The coarsest stored resolution whose buckets tile one interval exactly."""
         if self.interval.calendar:
@@ -62,20 +77,27 @@ class Timeframe:
         return MINUTE
 
 
+def _span(n: str, unit: str, text: str, what: str = "timeframe") -> Span:
+    # The length check first: int() of thousands of digits is slow, and past 4,300 a ValueError.
+    if len(n) > 9 or int(n) <= 0 or int(n) * UNIT_SECONDS[unit] > MAX_SPAN_SECONDS:
+        raise Invalid(f"invalid {what} {text[:40]!r}: a duration or interval is 1 minute to 100 years")
+    return Span(int(n), unit)
+
+
 def parse_span(text: str) -> Span:
     m = _PART.fullmatch(text or "")
-    if not m or int(m.group(1)) <= 0:
-        raise Invalid(f"invalid duration {text!r}: use a number and one of m h d w M y, e.g. 1w")
-    return Span(int(m.group(1)), m.group(2))
+    if not m:
+        raise Invalid(f"invalid duration {text[:40]!r}: use a number and one of m h d w M y, e.g. 1w")
+    return _span(m.group(1), m.group(2), text, "duration")
 
 
 def parse_timeframe(text: str) -> Timeframe:
     """'1w3h' = one week at three-hour intervals. A third part (StatHat's CLI) is ignored."""
     parts = _PART.findall(text or "")
-    if len(parts) < 2 or "".join(n + u for n, u in parts) != text or any(int(n) <= 0 for n, _ in parts):
-        raise Invalid(f"invalid timeframe {text!r}: use duration then interval, e.g. 1w3h")
-    duration = Span(int(parts[0][0]), parts[0][1])
-    interval = Span(int(parts[1][0]), parts[1][1])
+    if len(parts) < 2 or "".join(n + u for n, u in parts) != text:
+        raise Invalid(f"invalid timeframe {(text or '')[:40]!r}: use duration then interval, e.g. 1w3h")
+    duration = _span(*parts[0], text)
+    interval = _span(*parts[1], text)
     if interval.seconds > duration.seconds:
         raise Invalid(f"invalid timeframe {text!r}: the interval is longer than the duration")
     return Timeframe(duration, interval)
@@ -155,10 +177,11 @@ def buckets(tf: Timeframe, now: int, tz: str = "UTC", start: int | None = None) 
         if len(out) > MAX_BUCKETS:
             raise Invalid(f"timeframe {tf.code} has too many points; use a longer interval")
         b = advance(b, tf.interval, tz)
-    if out:
+    if out and tf.fixed_days is None:   # day and week buckets are summed by the database instead
         rows = (advance(out[-1], tf.interval, tz) - out[0]) // tf.resolution
         if rows > MAX_ROWS:
-            raise Invalid(f"timeframe {tf.code} reads too many rows; use a longer interval")
+            raise Invalid(f"timeframe {tf.code} reads too many rows; use a longer interval, or days or weeks"
+                          f" (e.g. {tf.duration.n}{tf.duration.unit}4w)")
     return out
 
 

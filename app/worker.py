@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app import monitoring
+
 log = logging.getLogger("eyrie.worker")
 
 
@@ -86,11 +88,17 @@ def worker_id() -> str:
 def run_job(job: Job, ctx: Context, now: int) -> dict:
     """Run one step; a failure is logged and reported, never raised (the loop must outlive a
     database restart or a broken SMTP server)."""
+    t0 = time.perf_counter()
     try:
-        return job.step(ctx, now)
+        result = job.step(ctx, now)
     except Exception as exc:
         log.exception("worker job %s failed", job.name)
+        monitoring.count(f"{job.name} errors")
         return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    monitoring.value(f"{job.name} ms", (time.perf_counter() - t0) * 1000)
+    if job.name == "notify":
+        monitoring.count("notification failures", result.get("retry", 0) + result.get("failed", 0))
+    return result
 
 
 def run_once(db, config, now: int, worker: str | None = None) -> dict:

@@ -5,7 +5,9 @@
    Options: s1, s2, s3 (up to three stats overlaid), w, h, tf (hour day week month half year, each also
    with _compare; or 1h 1d 1w 1M 3M 6M 1y all), style (line fill bar spark mini), title, theme (light dark).
    Each call puts a <div id="statd_embed_graph_{s1}_{s2}_{s3}_{w}_{h}_{tf}_{style}"> holding an <img> of the
-   graph right after the calling script (or fills that div if the page already has it). */
+   graph right after the calling script (or fills that div if the page already has it).
+   render_text (the last value, or a counter's total, with its unit), render_data (a small summary),
+   render_table (recent buckets; option rows) and render_histogram (an image) take s1 and tf likewise. */
 (function () {
   "use strict";
   if (window.StatHatEmbed && window.StatHatEmbed.eyrie) return;   // loaded twice: keep the first
@@ -74,10 +76,97 @@
     return box;
   }
 
-  function unsupported(kind) {
+  // StatHat's other kinds: the box gets text, a summary, a table or a histogram image instead of a graph.
+  function query(o, names) {
+    var q = [];
+    names.forEach(function (name) {
+      if (o[name] !== undefined && o[name] !== null && o[name] !== "") q.push(name + "=" + encodeURIComponent(String(o[name])));
+    });
+    return q.length ? "?" + q.join("&") : "";
+  }
+
+  function boxFor(o, kind, caller) {
+    var id = "statd_embed_" + kind + "_" + [o.s1, o.w, o.h, o.tf].map(val).join("_");
+    var box = document.getElementById(id);
+    if (!box) {
+      box = document.createElement(kind === "text" ? "span" : "div");
+      box.id = id;
+      box.className = "statd_embed eyrie-embed eyrie-embed-" + kind;
+      var where = o.container ? (typeof o.container === "string" ? document.getElementById(o.container) : o.container) : null;
+      if (where) where.appendChild(box);
+      else if (caller && caller.parentNode && caller.parentNode !== document.head) caller.parentNode.insertBefore(box, caller.nextSibling);
+      else if (document.body) document.body.appendChild(box);
+    }
+    return box;
+  }
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function fetchJson(url, box, draw) {
+    box.textContent = "…";
+    fetch(url, {credentials: "omit"}).then(function (r) {
+      if (!r.ok) throw new Error(r.status === 404 ? "unknown embed key" : "error " + r.status);
+      return r.json();
+    }).then(function (d) { box.textContent = ""; draw(d); }).catch(function (e) {
+      box.textContent = "Eyrie: " + e.message;
+    });
+  }
+
+  function renderKind(kind) {
     return function (o) {
-      if (window.console) console.warn("Eyrie embeds draw graphs only; render_" + kind + " draws the graph instead");
-      return render(o);
+      o = o || {};
+      var caller = document.currentScript;
+      if (!o.s1) { if (window.console) console.warn("StatHatEmbed.render_" + kind + ": s1 (an embed key) is required"); return null; }
+      var box = boxFor(o, kind, caller);
+      var base = origin + "/embed/" + kind + "/" + encodeURIComponent(String(o.s1));
+      if (kind === "histogram") {
+        var img = el("img");
+        img.src = base + ".svg" + query(o, ["w", "h", "tf", "title", "theme"]);
+        img.alt = o.title ? String(o.title) : "Histogram";
+        img.style.maxWidth = "100%";
+        if (o.w) img.width = parseInt(o.w, 10) || undefined;
+        if (o.h) img.height = parseInt(o.h, 10) || undefined;
+        box.innerHTML = "";
+        box.appendChild(img);
+        return box;
+      }
+      var url = base + ".json" + query(o, ["tf", "rows"]);
+      fetchJson(url, box, function (d) {
+        if (kind === "text") { box.textContent = d.text; box.title = d.name + ": " + d.label; return; }
+        if (kind === "data") {
+          var dl = el("dl", null, "eyrie-embed-data");
+          dl.style.cssText = "display:grid;grid-template-columns:auto auto;gap:0 1em;margin:.25em 0";
+          var names = {total: "Total", mean: "Mean", min: "Min", max: "Max", last: "Last"};
+          Object.keys(names).forEach(function (k) {
+            if (d.text[k] === undefined || (k === "total" && d.kind !== "counter")) return;
+            dl.appendChild(el("dt", names[k]));
+            dl.appendChild(el("dd", d.text[k]));
+          });
+          dl.appendChild(el("dt", "Data points"));
+          dl.appendChild(el("dd", d.count));
+          Array.prototype.forEach.call(dl.querySelectorAll("dd"), function (dd) { dd.style.margin = "0"; });
+          box.appendChild(el("div", d.name + " · " + d.timeframe, "eyrie-embed-title"));
+          box.appendChild(dl);
+          return;
+        }
+        var table = el("table", null, "eyrie-embed-table");
+        var head = table.createTHead().insertRow();
+        head.appendChild(el("th", "Time"));
+        head.appendChild(el("th", d.name));
+        var body = table.createTBody();
+        d.rows.forEach(function (r) {
+          var tr = body.insertRow();
+          tr.appendChild(el("td", r.when));
+          tr.appendChild(el("td", r.text));
+        });
+        box.appendChild(table);
+      });
+      return box;
     };
   }
 
@@ -86,9 +175,9 @@
     origin: origin,
     render: render,
     render_graph: render,
-    render_histogram: unsupported("histogram"),
-    render_data: unsupported("data"),
-    render_table: unsupported("table"),
-    render_text: unsupported("text")
+    render_histogram: renderKind("histogram"),
+    render_data: renderKind("data"),
+    render_table: renderKind("table"),
+    render_text: renderKind("text")
   };
 })();

@@ -140,3 +140,25 @@ def artifacts():
     path = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request, monkeypatch):
+    """A browser test fails on any Content-Security-Policy violation in any page it opened (Chromium
+    reports each one on the console): the pages must work under the policy, not around it."""
+    if request.node.get_closest_marker("browser") is None:
+        yield
+        return
+    from playwright.sync_api import Browser
+
+    seen: list[str] = []
+
+    def watch(target):
+        target.on("console", lambda m: "Content Security Policy" in m.text and seen.append(m.text[:300]))
+        return target
+
+    new_context, new_page = Browser.new_context, Browser.new_page
+    monkeypatch.setattr(Browser, "new_context", lambda self, *a, **k: watch(new_context(self, *a, **k)))
+    monkeypatch.setattr(Browser, "new_page", lambda self, *a, **k: watch(new_page(self, *a, **k)))
+    yield seen
+    assert not seen, "CSP violations:\n" + "\n".join(seen)

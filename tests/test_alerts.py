@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.errors import NotFound
+from app.errors import Invalid, NotFound
 from app.interactors.alerts import alert_marks, check_due, create_alert
 from app.interactors.ingest import EzItem, record_ez
 from tests.conftest import NOW
@@ -19,7 +19,17 @@ def post(db, account, stat, t, *, count=None, value=None):
 
 def alert(db, account, stat_id, at=NOW, **params):
     params.setdefault("email", "on")
-    return create_alert(db, account.id, stat_id, params, at)
+    # Webhooks here go to 127.0.0.1 (EYRIE_WEBHOOK_ALLOW_PRIVATE=1); the refusals are tested below.
+    return create_alert(db, account.id, stat_id, params, at, allow_private=True)
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    from tests.support.dns import FakeDns
+
+    fake = FakeDns(monkeypatch)
+    fake.set("hooks.example.com", ["93.184.215.14"])
+    return fake
 
 
 def state(db, alert_id):
@@ -165,7 +175,7 @@ def htmx_post(client, path, data, token):
     return client.post(path, data={**data, "csrf_token": token}, headers={"HX-Request": "true"})
 
 
-def test_the_stat_panel_shows_a_form_and_adding_an_alert_swaps_the_panel(signed_in, db, account):
+def test_the_stat_panel_shows_a_form_and_adding_an_alert_swaps_the_panel(signed_in, db, account, dns):
     sid = post(db, account, "orders", NOW - 30, count=3)
     r = signed_in.get(f"/stats/{sid}/alerts", headers={"HX-Request": "true"})
     html = r.get_data(as_text=True)
@@ -199,16 +209,29 @@ def test_bad_alert_input_is_shown_in_the_form_and_stores_nothing(signed_in, db, 
 
 
 def test_the_alerts_page_lists_state_last_value_delivery_errors_and_history(signed_in, db, account, config):
+    import dataclasses
+
     from app.interactors.notify import deliver_due
 
     sid = post(db, account, "jobs failed", NOW - 30, count=9)
     alert(db, account, sid, kind="value", time_window="5m", operator="greater than", threshold="1",
           email="off", webhook_url="http://127.0.0.1:9/unreachable")
     check_due(db, NOW)
-    deliver_due(db, config, NOW, "w1")
+    deliver_due(db, dataclasses.replace(config, webhook_allow_private=True), NOW, "w1")
     html = signed_in.get("/alerts").get_data(as_text=True)
     assert "jobs failed" in html and "triggered" in html and "sum over the last 5 minutes is greater than 1" in html
     assert "webhook retrying after 1 attempt" in html
+    # A generic error: nothing that tells what answered (or did not) on which port.
+    problem = html.split("webhook retrying after 1 attempt")[1][:400]
+    assert "could not deliver: connection failed" in problem
+    assert not any(raw in html for raw in ("refused", "Errno", "ConnectionError", "HTTPConnectionPool", "port=9"))
+    data = signed_in.get("/alerts", headers={"Accept": "application/json"}).get_json()
+    assert data["alerts"][0]["problem"]["last_error"] == "could not deliver: connection failed"
+    # A raw error kept by an older version is shown generic too.
+    db.run(lambda tx: tx.execute("UPDATE notifications SET last_error = ?",
+                                 ("ConnectionError: HTTPConnectionPool(host='10.0.0.7', port=6379): refused",)))
+    html = signed_in.get("/alerts").get_data(as_text=True)
+    assert "could not deliver: connection failed" in html and "6379" not in html and "10.0.0.7" not in html
     assert "jobs failed" in html.split("History")[1]
 
 
@@ -266,3 +289,71 @@ def test_the_stat_page_loads_its_alerts_panel_and_marks_when_alerts_fired(signed
     assert 'class="eyrie-mark eyrie-mark-triggered"' in html
     body = signed_in.get(f"/stats/{sid}?tf=1d", headers={"Accept": "application/json"}).get_json()
     assert [m["kind"] for m in body["marks"]] == ["triggered"]
+    # labelled: which alert, what value (the graph's mark has it as its <title> and in the hover data)
+    label = body["marks"][0]["label"]
+    assert label.startswith("Triggered: sum over the last") and "greater than 500" in label
+    assert label.endswith("(was 900)")
+    assert f"<title>{label}</title>" in html
+
+
+# -- webhooks cannot reach the inside (issue 8) ------------------------------------------------------------
+
+INSIDE = ["http://127.0.0.1:9/x", "http://127.1/x", "http://2130706433/x", "http://0x7f.0.0.1/x", "http://localhost:8000/",
+          "http://[::1]/x", "http://[::ffff:127.0.0.1]/x", "http://[::ffff:10.0.0.1]/x", "http://10.1.2.3/x",
+          "http://172.16.0.1/x", "http://192.168.1.1/x", "http://169.254.169.254/latest/meta-data/",
+          "http://[fe80::1]/x", "http://0.0.0.0:5000/x", "http://[::]/x", "http://224.0.0.1/x", "http://[ff02::1]/x",
+          "http://240.0.0.1/x", "http://255.255.255.255/x", "http://100.64.0.1/x", "http://[fc00::1]/x",
+          "https://[fd00::1]:8443/x", "http://198.18.0.1/x", "http://[64:ff9b::7f00:1]/x", "http://[2002:7f00:1::]/x",
+          "http://inside.corp.example/x", "http://split.example/x", "http://no-such-host.invalid/x"]
+
+
+def test_webhooks_to_loopback_private_and_reserved_addresses_are_refused_when_saved(db, account, dns):
+    dns.set("inside.corp.example", ["10.0.0.5"])
+    dns.set("split.example", ["93.184.215.14", "127.0.0.1"])    # one inside address is enough to refuse
+    sid = post(db, account, "orders", NOW - 30, count=3)
+    for url in INSIDE:
+        with pytest.raises(Invalid, match="must point at a public internet address"):
+            create_alert(db, account.id, sid, {"kind": "data", "time_window": "1h", "webhook_url": url}, NOW)
+    assert count_rows(db, "alerts") == 0
+    for url in ("http://93.184.215.14/hook", "https://hooks.example.com/x", "http://[2606:4700::1111]:8080/x",
+                "http://[::ffff:93.184.215.14]/x"):
+        a = create_alert(db, account.id, sid, {"kind": "data", "time_window": "1h", "webhook_url": url}, NOW)
+        assert a["webhook_url"] == url
+    assert count_rows(db, "alerts") == 4
+
+
+def test_allow_private_lets_an_operator_point_webhooks_at_the_own_network(db, account, dns):
+    from app.config import Config
+
+    assert Config.from_env(env={"EYRIE_WEBHOOK_ALLOW_PRIVATE": "1"}, database_url="sqlite://", secret_key="x",
+                           var_dir=".").webhook_allow_private is True
+    assert Config.from_env(env={}, database_url="sqlite://", secret_key="x", var_dir=".").webhook_allow_private is False
+    dns.set("inside.corp.example", ["10.0.0.5"])
+    sid = post(db, account, "orders", NOW - 30, count=3)
+    for url in ("http://127.0.0.1:9/x", "http://inside.corp.example/x", "http://[::1]:8080/x"):
+        a = create_alert(db, account.id, sid, {"kind": "data", "time_window": "1h", "webhook_url": url}, NOW,
+                         allow_private=True)
+        assert a["webhook_url"] == url
+
+
+def test_the_form_and_the_api_refuse_an_inside_webhook_with_a_plain_message(signed_in, db, account, config, clock):
+    import dataclasses
+
+    from app.web import create_web_app
+
+    sid = post(db, account, "orders", NOW - 30, count=3)
+    token = csrf_token(signed_in, f"/stats/{sid}/alerts")
+    r = htmx_post(signed_in, f"/stats/{sid}/alerts", {"kind": "data", "time_window": "1h",
+                                                      "webhook_url": "http://169.254.169.254/latest/"}, token)
+    assert r.status_code == 400 and "must point at a public internet address" in r.get_data(as_text=True)
+    web = create_web_app(config, db, clock).test_client()
+    r = web.post(f"/x/{account.access_token}/alerts", data={"stat_id": str(sid), "kind": "data", "time_window": "1h",
+                                                            "webhook_url": "http://[::1]:6379/"})
+    assert r.status_code == 400
+    assert r.get_json()["msg"] == "the webhook URL must point at a public internet address"
+    assert count_rows(db, "alerts") == 0
+    # The operator's setting opens it up, through the same API.
+    allowing = create_web_app(dataclasses.replace(config, webhook_allow_private=True), db, clock).test_client()
+    r = allowing.post(f"/x/{account.access_token}/alerts", data={"stat_id": str(sid), "kind": "data",
+                                                                 "time_window": "1h", "webhook_url": "http://[::1]:6379/"})
+    assert r.status_code == 200 and count_rows(db, "alerts") == 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from html import unescape
 
 import pytest
 
@@ -13,7 +15,7 @@ from tests.conftest import NOW
 from tests.helpers import count_rows, stat_row
 from tests.web_helpers import csrf_token, post
 
-GRAPH = '<div class="graph"><svg'   # the overlay graph (an inline SVG)
+GRAPH = '<div class="graph" data-graph data-zoom="here"><svg'
 
 
 def _seed(ingest, db, account, stats: dict[str, tuple[str, str]], email: str | None = None) -> dict[str, int]:
@@ -156,7 +158,7 @@ def test_more_than_five_stats_is_a_clear_error_in_the_page(signed_in, ingest, db
 def test_bad_ids_and_timeframes_are_errors_in_the_page(signed_in, stats):
     r = signed_in.get("/analyze?s=abc&tf=1d")
     assert r.status_code == 400 and "not a stat id" in r.get_data(as_text=True)
-    r = signed_in.get("/analyze" + _qs(stats["response time"], tf="5y"))
+    r = signed_in.get("/analyze" + _qs(stats["response time"], tf="5q"))
     assert r.status_code == 400 and "unknown timeframe" in r.get_data(as_text=True).lower()
 
 
@@ -299,3 +301,49 @@ def test_names_are_escaped(signed_in, db, stats):
     [row] = _saved(db)
     html = signed_in.get(f"/analyze/{row['id']}").get_data(as_text=True)
     assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt; &amp; &#34;q&#34;" in html
+
+
+def test_the_all_timeframe_runs_from_the_first_data(signed_in, stats):
+    data = signed_in.get("/analyze" + _qs(stats["response time"], stats["page views"], tf="all"),
+                         headers={"Accept": "application/json"}).json
+    assert data["timeframe"] == "all" and data["error"] is None
+    times = [t for t, v in data["series"][0]["points"] if v is not None]
+    assert min(times) <= NOW - 11 * 600 and data["series"][0]["points"][0][0] >= NOW - 12 * 600 - 600
+    html = signed_in.get("/analyze" + _qs(stats["response time"], tf="all")).get_data(as_text=True)
+    assert 'value="all" checked' in html and "all data @" in html
+
+
+def test_a_zoomed_range_is_the_same_window_as_on_the_stat_page(signed_in, stats):
+    start, end = NOW - 3600, NOW - 1200
+    q = f"?s={stats['response time']}&start={start}&end={end}"
+    data = signed_in.get("/analyze" + q, headers={"Accept": "application/json"}).json
+    page = signed_in.get(f"/stats/{stats['response time']}?start={start}&end={end}",
+                         headers={"Accept": "application/json"}).json
+    ours = [(t, v) for t, v in data["series"][0]["points"]]
+    theirs = [(p["time"], p["value"]) for p in page["points"]]
+    assert ours == theirs and ours[0][0] <= start and ours[-1][0] < end
+    html = signed_in.get("/analyze" + q).get_data(as_text=True)
+    assert f'name="start" value="{start}"' in html and 'type="submit">Save analysis' not in html   # not saved
+
+
+def test_normalised_scale_draws_each_stat_over_its_own_range(signed_in, stats):
+    q = _qs(stats["page views"], stats["temperature berlin"], tf="1h") + "&scale=normalised"
+    html = signed_in.get("/analyze" + q).get_data(as_text=True)
+    assert "own range" in html and 'value="normalised" selected' in html
+    meta = json.loads(unescape(re.search(r'<metadata class="eyrie-data">(.*?)</metadata>', html).group(1)))
+    berlin = next(s for s in meta["series"] if s["name"] == "temperature berlin")
+    assert "26 °C" in berlin["text"] and "20 °C" in berlin["text"]   # hover shows the real values
+    assert max(y for y in berlin["y"] if y is not None) > min(y for y in berlin["y"] if y is not None) + 100
+    assert "Left axis" not in html   # one shared 0-100% axis
+    assert signed_in.get("/analyze" + q.replace("normalised", "bogus")).status_code == 200   # unknown: by unit
+
+
+def test_the_sixth_box_is_disabled_rather_than_the_graph_blanked(signed_in, ingest, db, account):
+    ids = _seed(ingest, db, account, {f"s{i}": ("value", "") for i in range(7)})
+    five = [ids[f"s{i}"] for i in range(5)]
+    html = signed_in.get("/analyze" + _qs(*five)).get_data(as_text=True)
+    for i in range(5, 7):
+        assert re.search(rf'name="s" value="{ids[f"s{i}"]}"\s+disabled', html), i
+    assert html.count("checked") >= 5 and GRAPH in html
+    four = signed_in.get("/analyze" + _qs(*five[:4])).get_data(as_text=True)
+    assert "disabled>" not in four.split('id="stat-picker"')[1].split("</div>")[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import http.server
 import math
+import re
 import threading
 import time
 
@@ -164,3 +165,31 @@ def test_the_embed_builder_previews_and_gives_code(browser, live_server, db, art
     public.screenshot(path=str(artifacts / f"embed-public-{scheme}.png"), full_page=True)
     anon.close()
     ctx.close()
+
+
+def test_stathats_other_embed_kinds_render_on_another_origin(browser, live_server, db, other_origin, artifacts):
+    stats = fill(db, int(time.time()))
+    k1, k2 = stats["page views"]["embed_key"], stats["api latency"]["embed_key"]
+    root, origin = other_origin
+    (root / "kinds.html").write_text(f"""<!doctype html><html><head><meta charset="utf-8"></head>
+<body style="font: 15px system-ui; margin: 24px">
+<script src="{live_server}/static/embed.js"></script>
+<p>Latency now: <script>StatHatEmbed.render_text({{s1: '{k2}'}});</script></p>
+<div id="d"><script>StatHatEmbed.render_data({{s1: '{k2}', tf: 'day'}});</script></div>
+<div id="t"><script>StatHatEmbed.render_table({{s1: '{k1}', tf: '1d1h', rows: 4}});</script></div>
+<div id="h"><script>StatHatEmbed.render_histogram({{s1: '{k2}', w: 400, h: 160, tf: 'week'}});</script></div>
+<div id="bad"><script>StatHatEmbed.render_text({{s1: 'nosuchkey1234'}});</script></div>
+</body></html>""")
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+    page.goto(origin + "/kinds.html")
+    text = page.locator("span.eyrie-embed-text").first
+    expect(text).to_have_text(re.compile(r"^\d+(\.\d+)? ms$"))
+    expect(page.locator("#d dl.eyrie-embed-data")).to_contain_text("Mean")
+    expect(page.locator("#d dl.eyrie-embed-data")).to_contain_text("ms")
+    expect(page.locator("#t table.eyrie-embed-table tbody tr")).to_have_count(4)
+    img = page.locator("#h img")
+    expect(img).to_have_js_property("complete", True)
+    assert img.evaluate("el => el.naturalWidth") == 400 and "/embed/histogram/" in img.get_attribute("src")
+    expect(page.locator("#bad")).to_contain_text("unknown embed key")
+    page.screenshot(path=str(artifacts / "embed-other-kinds.png"), full_page=True)
+    page.close()

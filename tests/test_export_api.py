@@ -100,12 +100,43 @@ def test_days_follow_the_accounts_timezone(web, db, account, data):
     ("t=1h1d", "invalid timeframe '1h1d': the interval is longer than the duration"),
     ("t=1y1m", "timeframe 1y1m has too many points; use a longer interval"),
     ("summary=x", "invalid duration 'x': use a number and one of m h d w M y, e.g. 1w"),
-    ("t=1h1m&start=abc", "start must be unix seconds"),
+    ("t=1h1m&start=abc", "start (unix seconds) must be a whole number from 1 to 4102444800, not 'abc'"),
+    ("t=1h1m&start=1e400", "start (unix seconds) must be a whole number from 1 to 4102444800, not '1e400'"),
+    ("t=1h1m&start=253402300800",
+     "start (unix seconds) must be a whole number from 1 to 4102444800, not '253402300800'"),
+    ("t=1h1m&start=-5", "start (unix seconds) must be a whole number from 1 to 4102444800, not '-5'"),
+    ("t=1h1m&start=%C2%B2", "start (unix seconds) must be a whole number from 1 to 4102444800, not '²'"),
+    ("t=3000y1y", "invalid timeframe '3000y1y': a duration or interval is 1 minute to 100 years"),
+    ("t=99999999999999999999y1m",
+     "invalid timeframe '99999999999999999999y1m': a duration or interval is 1 minute to 100 years"),
+    ("t=1" + "0" * 5000 + "y1y",
+     "invalid timeframe '1" + "0" * 39 + "': a duration or interval is 1 minute to 100 years"),
+    ("t=%C2%B2y1d", "invalid timeframe '²y1d': use duration then interval, e.g. 1w3h"),
+    ("t=0d1d", "invalid timeframe '0d1d': a duration or interval is 1 minute to 100 years"),
+    ("summary=99999999999999999999d",
+     "invalid duration '99999999999999999999d': a duration or interval is 1 minute to 100 years"),
+    ("t=50y1y", "timeframe 50y1y reads too many rows; use a longer interval, or days or weeks (e.g. 50y4w)"),
 ])
 def test_bad_timeframes_are_clear_400s(web, account, data, query, msg):
     r = web.get(f"/x/{account.access_token}/data/{data['hits']['id']}?{query}")
     assert r.status_code == 400
     assert r.get_json() == {"status": 400, "msg": msg}
+
+
+@pytest.mark.parametrize("offset", ["99999999999999999999", "1e20", "-1", "%C2%B2", "1000000001", "x"])
+def test_a_statlist_offset_out_of_bounds_is_a_clear_400(web, account, data, offset):
+    r = web.get(f"/x/{account.access_token}/statlist?offset={offset}")
+    assert r.status_code == 400 and r.get_json()["msg"].startswith("offset must be a whole number from 0 to 1000000000")
+
+
+def test_the_longest_timeframes_and_the_earliest_start_answer(web, db, account, data):
+    # 100 years at 4 weeks: the database sums ~36,500 day rows into 1,304 buckets.
+    [ds] = web.get(f"/x/{account.access_token}/data/{data['hits']['id']}?t=100y4w").get_json()
+    assert len(ds["points"]) == 1304 and sum(p["value"] for p in ds["points"]) == 180
+    r = web.get(f"/x/{account.access_token}/data/{data['hits']['id']}?t=20y1y&start=1")
+    assert r.status_code == 200 and [p["time"] for p in r.get_json()[0]["points"]][:2] == [0, 31536000]
+    r = web.get(f"/x/{account.access_token}/data/{data['hits']['id']}?t=1d1h&start=4102444800")
+    assert r.status_code == 200 and r.get_json()[0]["points"] == []
 
 
 def test_only_the_first_five_ids_count(web, db, account):

@@ -169,7 +169,7 @@ def test_y_labels_are_human_formatted():
     assert fmt_number(1200) == "1.2k"
     assert fmt_number(3_400_000) == "3.4M"
     assert fmt_number(0.25) == "0.25"
-    assert fmt_number(250, "ms") == "250ms"
+    assert fmt_number(250, "ms") == "250 ms"
     assert fmt_number(2500, "$") == "$2.5k"
     svg = render_graph([hourly(24, value=lambda i: 2_000_000 + 100_000 * i)])
     assert all(re.match(r"^\d+(\.\d+)?M$", lb) for lb in axis_labels(svg, "y"))
@@ -208,3 +208,66 @@ def test_accepts_decimal_values_from_the_database():
     pts = [(DAY0 + i * HOUR, Decimal("1.5") * i) for i in range(24)]
     svg = render_graph([Series("s", pts, kind="counter")])
     assert data_paths(svg, "eyrie-bars")
+
+
+def _coords(d):
+    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", d)]
+
+
+@pytest.mark.parametrize("values", [
+    [1.7e308, -1.7e308, 5.0],        # a range (3.4e308) past the largest float
+    [1.7e308, 1.7e308],              # flat at the top of the float range
+    [-1.7e308],                      # a single huge negative reading
+    [1e-300, 2e-300, 3e-300],        # a range so small a tick step vanishes
+    [5e-324, 1e-323],                # subnormals
+])
+@pytest.mark.parametrize("kind", ["value", "counter"])
+@pytest.mark.parametrize("style", ["auto", "spark", "mini", "line", "fill", "bar"])
+def test_huge_and_tiny_values_draw_with_finite_coordinates(values, kind, style):
+    s = Series("s", [(DAY0 + i * HOUR, v) for i, v in enumerate(values)], kind=kind)
+    svg = render_graph([s], style=style)
+    assert not re.search(r"inf|nan", svg, re.I)
+    drawn = data_paths(svg, "eyrie-line") + data_paths(svg, "eyrie-area") + data_paths(svg, "eyrie-bars")
+    dots = [c for c in tree(svg).iter(Q + "circle") if c.get("class") == "eyrie-dot"]
+    assert drawn or dots
+    for p in drawn:
+        assert all(-1 <= c <= 1000 for c in _coords(p.get("d")))   # inside the 800x300 box
+    for c in dots:
+        assert 0 <= float(c.get("cx")) <= 800 and 0 <= float(c.get("cy")) <= 300
+
+
+def test_huge_values_get_exponent_labels_from_the_real_values():
+    s = Series("s", [(DAY0, 1.7e308), (DAY0 + HOUR, -1.7e308)])
+    assert axis_labels(render_graph([s]), "y") == ["-2e308", "-1e308", "0", "1e308", "2e308"]
+    tiny = Series("s", [(DAY0, 1e-300), (DAY0 + HOUR, 2e-300)])
+    labels = axis_labels(render_graph([tiny]), "y")
+    assert labels[0] == "1e-300" and labels[-1] == "2e-300"
+
+
+def test_huge_values_on_a_second_axis_and_many_points():
+    huge = Series("huge", [(DAY0 + i * MINUTE, 1.7e308 * (-1) ** i) for i in range(5000)], unit="ms", secondary=True)
+    svg = render_graph([hourly(24), huge], step=MINUTE)
+    assert not re.search(r"inf|nan", svg, re.I)
+    labels = axis_labels(svg, "y2")
+    assert labels and all(re.fullmatch(r"-?[\d.]+(e\d+)? ms", lb) for lb in labels)   # the unit after a space
+
+
+def test_infinity_from_an_overflowed_sum_draws_at_the_largest_float():
+    svg = render_graph([Series("s", [(DAY0, float("inf")), (DAY0 + HOUR, 1.0), (DAY0 + 2 * HOUR, float("nan"))])])
+    assert not re.search(r"inf|nan", svg, re.I)
+    assert axis_labels(svg, "y")[-1] == "2e308"
+
+
+def test_fmt_number_huge_and_tiny():
+    assert fmt_number(1.7e308) == "1.7e308"
+    assert fmt_number(-2e20, "$") == "-$2e20"
+    assert fmt_number(1e-12) == "1e-12"
+    assert fmt_number(2.5, "", 300) == "2.5e300"
+    assert fmt_number(0.0, "", 300) == "0"
+
+
+def test_group_means_of_the_largest_float_do_not_round_to_infinity():
+    # 3,000 points -> groups of 3; MAX/3 + MAX/3 + MAX/3 rounds past MAX.
+    top = 1.7976931348623157e308
+    svg = render_graph([Series("s", [(DAY0 + i * MINUTE, top) for i in range(3000)])], step=MINUTE)
+    assert not re.search(r"inf|nan", svg, re.I)

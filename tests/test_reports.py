@@ -76,7 +76,7 @@ def test_a_daily_report_goes_out_at_the_local_hour_about_the_previous_local_day(
     label = datetime(y, m, d).strftime("%a %-d %b %Y")
     assert msg["Subject"].strip() == f"[Eyrie] Daily report for {label}" and msg["To"] == acct.email
     text = msg.get_body(("plain",)).get_content()
-    assert "load\n  mean: 3   previous: 5   change: -40.0%" in text
+    assert "load\n  mean: 3   previous: 5   change: -40%" in text
     assert "orders\n  total: 3   previous: 7   change: -57.1%" in text
     html = msg.get_body(("html",)).get_content()
     assert 'src="cid:graph-0"' in html and 'src="cid:graph-1"' in html
@@ -99,7 +99,7 @@ def test_a_weekly_report_covers_monday_to_sunday(db, config):
     assert rp.send_due_reports(db, config, local(tz, 2026, 11, 30, 9), "w1")["sent"] == 1
     [msg] = outbox(config)
     assert msg["Subject"].strip() == "[Eyrie] Weekly report, 23 Nov – 29 Nov 2026"
-    assert "total: 15   previous: 30   change: -50.0%" in msg.get_body(("plain",)).get_content()
+    assert "total: 15   previous: 30   change: -50%" in msg.get_body(("plain",)).get_content()
 
 
 def test_reports_cover_only_the_chosen_stats_and_skip_when_there_is_nothing(db, config, account):

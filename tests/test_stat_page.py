@@ -64,7 +64,11 @@ def test_the_page_shows_a_week_graph_with_the_previous_week_by_default(signed_in
     assert '<h1 id="stat-title">signups</h1>' in html
     assert re.search(r'aria-current="true">1 week</a>', html)
     assert 'role="switch" aria-checked="true"' in html and "Compare with previous week" in html
-    assert html.count('id="stat-graph"') == 1 and "previous week" in _svg(html)   # the dashed series' legend
+    # The stat is a day old: the previous week had no data, so no line (not a flat zero) and a note saying so.
+    assert html.count('id="stat-graph"') == 1 and "previous week" not in _svg(html)
+    assert "No data in the previous week" in html
+    day = signed_in.get(f"/stats/{signups}?tf=1d").get_data(as_text=True)
+    assert "previous day" in _svg(day) and "No data in the previous" not in day   # the dashed series' legend
     assert 'id="stat-name-form"' in html and 'id="delete-stat"' in html  # settings live on the full page
 
 
@@ -122,7 +126,7 @@ def test_switching_timeframe_answers_only_the_fragments_for_htmx_and_pushes_the_
     assert 'id="stat-name-form"' not in html and 'class="topbar"' not in html
     assert re.search(r'aria-current="true">1 day</a>', html)
     # Links swap the view in place and push their URL, so back/forward and reload work...
-    assert f'href="/stats/{signups}?tf=1y" hx-get="/stats/{signups}?tf=1y" hx-push-url="true"' in html
+    assert f'href="/stats/{signups}?tf=1y" hx-get="/stats/{signups}?tf=1y" hx-push-url="/stats/{signups}?tf=1y"' in html
     assert 'hx-target="this" hx-swap="outerHTML"' in html
     # ...and the pushed URL, loaded as a page, shows the same state.
     full = signed_in.get(f"/stats/{signups}?tf=1d").get_data(as_text=True)
@@ -137,8 +141,14 @@ def test_htmx_history_restore_gets_the_whole_page(signed_in, signups):
 
 
 def test_an_unknown_timeframe_is_a_clear_error(signed_in, signups):
-    r = signed_in.get(f"/stats/{signups}?tf=5y", headers=JSON)
-    assert r.status_code == 400 and "unknown timeframe" in r.get_json()["msg"]
+    for bad in ("5q", "1w1y", "2d1m1", "x"):
+        r = signed_in.get(f"/stats/{signups}?tf={bad}", headers=JSON)
+        assert r.status_code == 400 and "unknown timeframe" in r.get_json()["msg"], bad
+    r = signed_in.get(f"/stats/{signups}?tf=1y1m", headers=JSON)   # 525,600 points
+    assert r.status_code == 400 and "too many points" in r.get_json()["msg"]
+    for args in ("start=10", "start=5&end=4", "start=x&end=y"):
+        r = signed_in.get(f"/stats/{signups}?{args}", headers=JSON)
+        assert r.status_code == 400, args
 
 
 def test_all_runs_from_the_first_data_with_day_multiples_for_long_histories(signed_in, db, account):
@@ -220,7 +230,7 @@ def test_summary_rows_for_hour_day_week_month_year(signed_in, db, account, signu
     table = html.split('id="stat-summary"')[1].split("</table>")[0]
     assert '<tr class="current">' in table and "Last day" in table
     assert '<th scope="col" class="num">Total</th>' in table
-    assert '<td class="num strong">6<span class="unit"> ms</span></td>' in table
+    assert '<td data-label="Total" class="num strong">6<span class="unit"> ms</span></td>' in table
 
 
 def test_value_summaries_have_no_total_and_a_gap_free_mean(signed_in, latency):
@@ -298,7 +308,7 @@ def test_set_and_clear_the_unit(signed_in, db, signups):
 def test_currency_units_go_before_the_number(signed_in, db, signups):
     post(signed_in, f"/stats/{signups}/unit", {"unit": "$"}, htmx=True)
     html = signed_in.get(f"/stats/{signups}?tf=1h").get_data(as_text=True)
-    assert '<td class="num strong">$6</td>' in html
+    assert '<td data-label="Total" class="num strong">$6</td>' in html
 
 
 def test_public_toggle(signed_in, db, signups):
@@ -384,7 +394,8 @@ def test_the_page_as_json(signed_in, signups):
     assert set(body) >= {"stat", "timeframe", "points", "previous", "summary", "compare"}
     assert "svg" not in body and body["stat"]["name"] == "signups" and body["stat"]["kind"] == "counter"
     assert body["timeframe"] == {"code": "1h", "label": "1 hour", "detail": "1 hour @ 1 minute", "step": 60,
-                                 "start": NOW - 3600, "end": NOW}
+                                 "start": NOW - 3600, "end": NOW, "args": {"tf": "1h"}, "custom": False,
+                                 "partial": True}   # partial: the last minute is still filling
     assert body["points"][0] == {"time": NOW - 3600, "iso_time": "2026-11-24T14:30:00+00:00", "value": 1, "count": 1}
 
 
@@ -467,3 +478,34 @@ def test_kept_bucket_edges_match_fresh_ones_across_boundaries_and_dst(tz):
         for now in (NOW, NOW + 1, NOW + win.step, NOW + win.step + 1):
             starts = buckets(win.tf, now, tz, win.start)
             assert reading._edges(win.tf, now, tz, win.start) == (starts, bucket_ends(starts, win.tf, tz))
+
+
+def test_the_headline_says_why_it_differs_from_the_summary_row(signed_in, web, db, account, signups):
+    # A point inside the graph's week (which starts at the hour, a week ago) but before the row's first
+    # whole day: the headline counts it, "Last week" does not, and the page says why.
+    record(db, account, [EzItem(stat="signups", count=7, t=NOW - 7 * DAY + 7200)])
+    body = signed_in.get(f"/stats/{signups}", headers=JSON).get_json()
+    week = next(r for r in body["summary"] if r["period"] == "week")
+    assert body["shown"]["value"] == 17 and week["total"] == 10
+    assert body["summary_note"] == {"label": "Last week", "graph_start": body["timeframe"]["start"],
+                                    "row_start": week["start"], "per": "day"}
+    html = signed_in.get(f"/stats/{signups}").get_data(as_text=True)
+    assert "Why the headline differs from “Last week”" in html and "whole days from Nov 18 00:00" in html
+    agree = signed_in.get(f"/stats/{signups}?tf=1d", headers=JSON).get_json()
+    assert agree["summary_note"] is None   # a day: the same window, the same total
+    post(signed_in, f"/stats/{signups}/public", {"public": "1"}, htmx=True)
+    key = stat_row(db, account.id, "signups")["embed_key"]
+    public = web.get(f"/s/{key}")
+    assert public.status_code == 200 and "Why the headline differs" in public.get_data(as_text=True)
+
+
+def test_custom_ranges_agree_between_the_page_and_its_downloads(signed_in, latency):
+    start, end = NOW - 3600, NOW - 60
+    page = signed_in.get(f"/stats/{latency}?start={start}&end={end}", headers=JSON).get_json()
+    assert page["timeframe"]["code"] == "custom" and page["timeframe"]["args"] == {"start": start, "end": end}
+    csv = signed_in.get(f"/stats/{latency}/data.csv?start={start}&end={end}").get_data(as_text=True).splitlines()
+    assert [int(line.split(",")[0]) for line in csv[1:]] == [p["time"] for p in page["points"]]
+    two = signed_in.get(f"/stats/{latency}?tf=2h5m", headers=JSON).get_json()
+    assert two["timeframe"]["step"] == 300 and len(two["points"]) in (24, 25)
+    auto = signed_in.get(f"/stats/{latency}?tf=2d", headers=JSON).get_json()
+    assert auto["timeframe"]["code"] == "2d" and 100 <= len(auto["points"]) <= 300

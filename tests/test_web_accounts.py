@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from app.errors import Forbidden
 from app.interactors.accounts import authenticate
 from app.mail import read_outbox
 from tests.conftest import NOW
@@ -177,3 +180,71 @@ def test_settings_as_json(signed_in, account):
     assert body["email"] == account.email and [k["ezkey"] for k in body["ezkeys"]] == [account.ezkey]
     assert "token" not in body["tokens"][0]  # secrets are not echoed in JSON
     assert "Accept" in r.headers["Vary"] and "HX-Request" in r.headers["Vary"]
+
+
+# -- accounts are not revealed (issue 8) -------------------------------------------------------------
+
+
+@pytest.fixture
+def scrypt_calls(monkeypatch):
+    """Every scrypt run, with its cost parameters. A spy: the real KDF still does the work."""
+    import hashlib
+
+    calls, real = [], hashlib.scrypt
+
+    def spy(password, *, salt, n, r, p, maxmem=0, dklen=64):
+        calls.append((n, r, p, dklen))
+        return real(password, salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=dklen)
+
+    monkeypatch.setattr(hashlib, "scrypt", spy)
+    return calls
+
+
+def test_a_wrong_password_costs_the_same_scrypt_work_for_an_unknown_email(db, account, scrypt_calls):
+    stored = db.read(lambda tx: tx.scalar("SELECT password_hash FROM accounts WHERE id = ?", (account.id,)))
+    _, n, r, p = stored.split("$")[0].split(":")
+    with pytest.raises(Forbidden):
+        authenticate(db, "nobody@example.com", "a-guess-1")   # the first one may make the dummy hash
+    for email in (account.email, "nobody@example.com", "someone-else@example.com"):
+        scrypt_calls.clear()
+        with pytest.raises(Forbidden, match="wrong email or password"):
+            authenticate(db, email, "a-guess-2")
+        # One KDF run with the stored hashes' own cost, known email or not.
+        assert scrypt_calls == [(int(n), int(r), int(p), 64)], email
+
+
+def test_the_dummy_hash_matches_no_password(db):
+    from app.passwords import _dummy_hash, check_password
+
+    assert _dummy_hash().startswith("scrypt:")
+    assert check_password(None, "") is False and check_password(None, "password-ann") is False
+
+
+def test_the_page_answers_the_same_for_an_unknown_email_and_a_wrong_password(web, account):
+    token = csrf_token(web)
+    known = web.post("/login", data={"email": account.email, "password": "nope-nope", "csrf_token": token})
+    unknown = web.post("/login", data={"email": "zed@example.com", "password": "nope-nope", "csrf_token": token})
+    assert known.status_code == unknown.status_code == 403
+    def page(r):   # the CSRF token is signed with the time: the one part that may differ
+        return re.sub(r'(csrf_token" value="|"X-CSRFToken": ")[^"]+', r"\1", r.get_data(as_text=True))
+
+    assert "wrong email or password" in page(unknown)
+    assert page(unknown).replace("zed@example.com", account.email) == page(known)
+
+
+def test_sign_up_attempts_are_rate_limited_so_already_exists_cannot_test_a_list(web, db, account):
+    token = csrf_token(web, "/signup")
+    codes = [web.post("/signup", data={"email": account.email, "password": "long-password", "csrf_token": token})
+             .status_code for _ in range(6)]
+    assert codes == [400] * 5 + [429]
+    # A new email is refused too while the limit holds, and nothing is stored.
+    r = web.post("/signup", data={"email": "new@example.com", "password": "long-password", "csrf_token": token})
+    assert r.status_code == 429 and "already exists" not in r.get_data(as_text=True)
+    assert count_rows(db, "accounts") == 1
+
+
+def test_password_reset_requests_are_rate_limited(web, account, config):
+    token = csrf_token(web, "/reset")
+    codes = [web.post("/reset", data={"email": account.email, "csrf_token": token}).status_code for _ in range(6)]
+    assert codes == [200] * 5 + [429]
+    assert len(read_outbox(config.var_dir)) == 5

@@ -13,7 +13,7 @@ from tests.helpers import stat_row
 
 # Pages anyone may see: logging in, public embeds and shared dashboards, APIs with their own tokens.
 PUBLIC = re.compile(r"^(static|healthz|accounts\.(login|signup|reset_request|reset)|export_api\..*|alerts_api\..*"
-                    r"|embeds\..*|dashboards\.shared.*|public\..*|reports\.unsubscribe|alerts\.public.*|stats_public\..*)$")
+                    r"|graphite_api\..*|embeds\..*|dashboards\.shared.*|public\..*|reports\.unsubscribe|alerts\.public.*|stats_public\..*)$")
 
 
 def routes(app, methods):

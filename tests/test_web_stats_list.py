@@ -99,4 +99,17 @@ def test_number_formatting_in_pages():
     from app.web.filters import number
 
     assert [number(v) for v in (18000, 192000, 1234, 12345678, 42, -15000, None)] == [
-        "18k", "192k", "1234", "12.3M", "42", "-15k", "–"]
+        "18k", "192k", "1.23k", "12.3M", "42", "-15k", "–"]
+
+
+def test_each_stat_shows_its_24_hour_total_or_latest_value_beside_the_sparkline(signed_in, db, account):
+    ids = seed(db, account)
+    record_ez(db, account.ezkey, [EzItem(stat="response time", value=80, t=NOW - 60)], NOW, bulk=True)
+    db.run(lambda tx: tx.execute("UPDATE stats SET unit = 'ms' WHERE id = ?", (ids["response time"],)))
+    html = signed_in.get("/").get_data(as_text=True)
+    row = lambda name: html[html.index(f'id="stat-{ids[name]}"'):].split("</tr>")[0]   # noqa: E731
+    assert '<span class="spark-value">5 <span class="what">in 24 h</span></span>' in row("signups")
+    # The latest hour with data: only the 80 ms point (the 120 ms one is two hours old).
+    assert '<span class="spark-value">80<span class="unit"> ms</span> <span class="what">latest</span>' in row(
+        "response time")
+    assert "spark-value" not in row("zz old")          # nothing in the last 24 hours: no figure

@@ -28,6 +28,12 @@ from tests.support.smtp import SmtpSink, WebhookSink
 
 
 @pytest.fixture
+def config(config):
+    """Webhooks here go to a sink on 127.0.0.1, as EYRIE_WEBHOOK_ALLOW_PRIVATE=1 allows (refusals: below)."""
+    return dataclasses.replace(config, webhook_allow_private=True)
+
+
+@pytest.fixture
 def smtp():
     sink = SmtpSink().start()
     yield sink
@@ -41,11 +47,11 @@ def hooks():
     sink.stop()
 
 
-def triggered_alert(db, account, name="errors", **params):
+def triggered_alert(db, account, name="errors", allow_private=True, **params):
     record_ez(db, account.ezkey, [EzItem(stat=name, count=50, t=NOW - 30)], NOW, bulk=True)
     sid = stat_row(db, account.id, name)["id"]
     params = {"kind": "value", "time_window": "5m", "operator": "greater than", "threshold": "10", **params}
-    return create_alert(db, account.id, sid, params, NOW)
+    return create_alert(db, account.id, sid, params, NOW, allow_private=allow_private)
 
 
 def notification_rows(db):
@@ -86,8 +92,8 @@ def test_a_webhook_is_signed_and_retried_with_backoff_after_a_500(db, account, c
     check_due(db, NOW)
     assert deliver_due(db, config, NOW, "w1") == {"sent": 0, "retry": 1, "failed": 0}
     row = notification_rows(db)[0]
-    assert (row["status"], row["attempts"], row["last_error"], row["next_attempt_at"]) == ("pending", 1, "HTTP 500",
-                                                                                           NOW + 60)
+    assert (row["status"], row["attempts"], row["last_error"], row["next_attempt_at"]) == (
+        "pending", 1, "could not deliver: HTTP 500", NOW + 60)
     assert deliver_due(db, config, NOW + 59, "w1")["retry"] == 0   # not yet: backing off
     assert deliver_due(db, config, NOW + 60, "w1") == {"sent": 1, "retry": 0, "failed": 0}
     row = notification_rows(db)[0]
@@ -116,7 +122,8 @@ def test_delivery_gives_up_after_max_attempts_and_the_error_stays_visible(db, ac
         t = notification_rows(db)[0]["next_attempt_at"]
     assert [o["retry"] for o in outcomes[:-1]] == [1] * (MAX_ATTEMPTS - 1) and outcomes[-1]["failed"] == 1
     row = notification_rows(db)[0]
-    assert row["status"] == "failed" and row["attempts"] == MAX_ATTEMPTS and "Connection" in row["last_error"]
+    assert row["status"] == "failed" and row["attempts"] == MAX_ATTEMPTS
+    assert row["last_error"] == "could not deliver: connection failed"   # generic: not what answered where
     # Backoff doubles: 1, 2, 4 ... minutes.
     assert t - NOW == sum(60 * 2 ** k for k in range(MAX_ATTEMPTS))
 
@@ -182,6 +189,38 @@ def test_two_workers_racing_on_the_same_pending_rows_send_each_once(db_url, db, 
         assert sum(sent) == 10 and len(hooks.requests) == 10
     finally:
         hooks.stop()
+
+
+def test_a_webhook_to_an_inside_address_is_refused_at_send_time_too(db, account, config, hooks):
+    """Saved while private addresses were allowed (or before the rule): the worker checks again and
+    sends nothing to 127.0.0.1 once they are not."""
+    triggered_alert(db, account, email="off", webhook_url=hooks.url)
+    check_due(db, NOW)
+    strict = dataclasses.replace(config, webhook_allow_private=False)
+    assert deliver_due(db, strict, NOW, "w1") == {"sent": 0, "retry": 1, "failed": 0}
+    assert hooks.requests == []
+    row = notification_rows(db)[0]
+    assert (row["status"], row["last_error"]) == ("pending", "could not deliver: the address is not a public one")
+    # The same row goes out once the operator allows private receivers.
+    assert deliver_due(db, config, NOW + 60, "w1")["sent"] == 1 and len(hooks.requests) == 1
+
+
+def test_dns_rebinding_cannot_turn_a_checked_public_name_into_a_loopback_connection(db, account, config, hooks,
+                                                                                   monkeypatch):
+    """The name answers a public address to every check (when saved, and before the send) and
+    127.0.0.1 to whatever looks it up next: the connection must go to a checked address or nowhere."""
+    from tests.support.dns import FakeDns
+
+    dns = FakeDns(monkeypatch)
+    dns.set("rebind.example", ["93.184.215.14"], ["93.184.215.14"], ["127.0.0.1"])
+    port = hooks.url.rsplit(":", 1)[1].split("/")[0]
+    triggered_alert(db, account, email="off", webhook_url=f"http://rebind.example:{port}/hook", allow_private=False)
+    check_due(db, NOW)
+    strict = dataclasses.replace(config, webhook_allow_private=False)
+    assert deliver_due(db, strict, NOW, "w1") == {"sent": 0, "retry": 1, "failed": 0}
+    assert hooks.requests == []     # nothing reached the loopback sink
+    assert dns.lookups == ["rebind.example"] * 3
+    assert notification_rows(db)[0]["last_error"] == "could not deliver: the address is not a public one"
 
 
 def test_retention_prunes_old_rollups_per_resolution(db, account, config):

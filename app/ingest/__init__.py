@@ -8,6 +8,7 @@ import time
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app import monitoring
 from app.config import Config
 from app.errors import EyrieError, Invalid
 from app.ingest import parsing
@@ -52,11 +53,13 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
             ezkey, data = parsing.bulk(request)
             result = record_ez_json(db, ezkey, data, now, limits=limits)
             extra = {"rejected": result.rejected, "rejected_count": result.rejected_count} if result.rejected else {}
+            monitoring.count("points", result.accepted)
             if result.accepted == 0 and result.rejected:
                 return reply(400, "no valid items", multiple=0, **extra)
             return reply(200, "ok", multiple=result.accepted, **extra)
         p = g.params
         record_ez(db, parsing.ezkey_of(p), [parsing.single_item(p)], now, limits=limits)
+        monitoring.count("points")
         return ok(p)
 
     @app.route("/c", methods=["GET", "POST"])
@@ -66,6 +69,7 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
         number = p.get("count") if p.get("count") not in (None, "") else p.get("value")
         record_classic(db, p.get("ukey"), p.get("key"), number, p.get("t"), int(clock()), default_count=True,
                        limits=limits)
+        monitoring.count("points")
         return ok(p)
 
     @app.route("/v", methods=["GET", "POST"])
@@ -74,6 +78,7 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
         if p.get("value") in (None, ""):
             raise Invalid("missing value")
         record_classic(db, p.get("ukey"), p.get("key"), p.get("value"), p.get("t"), int(clock()), limits=limits)
+        monitoring.count("points")
         return ok(p)
 
     @app.route("/healthz")

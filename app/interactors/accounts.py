@@ -65,7 +65,10 @@ def create_account(db, email: str, password: str, now: int, timezone: str = "UTC
 
 def authenticate(db, email: str, password: str) -> dict:
     account = db.read(lambda tx: q.account_by_email(tx, (email or "").strip().lower()))
-    if account is None or not check_password(account["password_hash"], password or ""):
+    # An unknown email is checked against a dummy hash: the same scrypt work, so the time taken
+    # does not tell who has an account.
+    ok = check_password(account["password_hash"] if account else None, password or "")
+    if account is None or not ok:
         raise Forbidden("wrong email or password")
     return account
 
@@ -95,7 +98,7 @@ def _reset_serializer(secret: str):
     return URLSafeSerializer(secret, salt="eyrie-password-reset")
 
 
-def request_password_reset(db, config, email: str, now: int) -> bool:
+def request_password_reset(db, config, email: str, now: int, base_url: str = "") -> bool:
     """Mail a reset link if the account exists. The caller answers the same either way, so the
     form never tells who has an account."""
     from app import emails, mail
@@ -105,7 +108,7 @@ def request_password_reset(db, config, email: str, now: int) -> bool:
         return False
     token = _reset_serializer(config.secret_key).dumps(
         {"a": account["id"], "h": account["password_hash"][-16:], "exp": now + RESET_SECONDS})
-    link = f"{config.base_url}/reset/{token}"
+    link = f"{base_url or config.mail_base_url}/reset/{token}"
     mail.send(config, emails.render("password_reset", account["email"], "Reset your Eyrie password",
                                     email=account["email"], link=link))
     return True
@@ -136,6 +139,20 @@ def reset_password(db, secret: str, token: str, password: str, now: int) -> dict
     return account
 
 
+def change_password(db, account_id: int, current: str, new: str, confirm: str) -> dict:
+    """A signed-in person's new password: the current one first. Answers the account as it now is."""
+    account = get_account(db, account_id)
+    if not check_password(account["password_hash"], current or ""):
+        raise Invalid("the current password is not right", field="current_password")
+    if len(new or "") < 8:
+        raise Invalid("the new password needs at least 8 characters", field="new_password")
+    if new != confirm:
+        raise Invalid("the two new passwords differ", field="confirm")
+    pw_hash = hash_password(new)
+    db.run(lambda tx: q.update_account(tx, account_id, password_hash=pw_hash))
+    return get_account(db, account_id)
+
+
 def session_version(account: dict) -> str:
     """Stored in the session cookie: changing the password signs out every other session."""
     return account["password_hash"][-12:]
@@ -159,7 +176,11 @@ def settings_view(db, account_id: int) -> dict:
             "tokens": q.tokens(tx, account_id),
         }
 
-    return db.read(tx_fn)
+    from app.interactors.listeners import metrics_token
+
+    view = db.read(tx_fn)
+    view["metrics_token"] = metrics_token(db, account_id)  # made on first view
+    return view
 
 
 def add_ezkey(db, account_id: int, ezkey: str, now: int) -> None:

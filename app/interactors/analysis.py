@@ -5,14 +5,15 @@ The stat order matters: the first stat's unit owns the left axis; stats with ano
 
 from __future__ import annotations
 
-from app import graphs
+from dataclasses import replace
+
+from app import graphs, numbers
 from app.errors import Invalid, NotFound
 from app.ids import parse_id_list
+from app.interactors import graphs as windows
 from app.interactors.graphs import overlay_series
-from app.interactors.reading import stat_buckets
 from app.storage import analyses as aq
 from app.storage import stats as sq
-from app.timeframes import parse_timeframe
 
 MAX_STATS = 5
 MAX_IDS = 50            # more ids than this in one request is not a selection, it is noise
@@ -26,8 +27,13 @@ TIMEFRAMES = {
     "1M": ("1M4h", "1 month"),
     "3M": ("3M12h", "3 months"),
     "1y": ("1y2d", "1 year"),
+    "all": ("", "All"),
 }
 DEFAULT_TF = "1d"
+# How the stats share the graph: "units" (the first stat's unit on the left axis, other units on the
+# right one), or "normalised" (each stat drawn over its own range, 0% = its min, 100% = its max), for
+# stats of very different sizes in the same unit (or none).
+SCALES = {"units": "Axes by unit", "normalised": "Each stat on its own scale"}
 # About the width it is shown at (the panel beside the picker), so axis labels stay readable.
 GRAPH_WIDTH, GRAPH_HEIGHT = 820, 320
 
@@ -70,18 +76,29 @@ def _picker(tx, account_id: int, chosen: list[dict], query: str) -> tuple[list[d
     return listed, more
 
 
-def _graph(stats: list[dict], buckets: dict[int, list], tf: str, tz: str) -> tuple[str, list[dict]]:
-    timeframe = parse_timeframe(TIMEFRAMES[tf][0])
-    series = overlay_series(stats, lambda s: buckets[s["id"]])
-    data = [{**_stat(s), "axis": "right" if line.secondary else "left", "points": [list(p) for p in line.points]}
-            for s, line in zip(stats, series)]
+def normalise(line: graphs.Series) -> graphs.Series:
+    """The series over its own range (min 0%, max 100%); its hover text keeps the real values."""
+    vals = [v for _, v in line.points if v is not None]
+    lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
+    span = (hi - lo) or 1.0
+    pts = [(t, None if v is None else (v - lo) / span * 100) for t, v in line.points]
+    return replace(line, points=pts, unit="%", secondary=False, kind="value",
+                   texts=[None if v is None else numbers.fmt(v, line.unit) for _, v in line.points])
+
+
+def _graph(stats: list[dict], data: dict[int, dict], step: int, tz: str, scale: str) -> tuple[str, list[dict]]:
+    series = overlay_series(stats, lambda s: data[s["id"]])
+    out = [{**_stat(s), "axis": "right" if line.secondary else "left", "points": [list(p) for p in line.points]}
+           for s, line in zip(stats, series)]
+    if scale == "normalised":
+        series = [normalise(line) for line in series]
     # theme "auto": light colours plus a prefers-color-scheme block with the dark ones, like the page.
     svg = graphs.render_graph(series, width=GRAPH_WIDTH, height=GRAPH_HEIGHT, theme="auto", tz=tz,
-                              step=timeframe.interval.seconds, css_class="analysis-svg") if stats else ""
-    return svg, data
+                              step=step, css_class="analysis-svg") if stats else ""
+    return svg, out
 
 
-def _view(tx, account: dict, ids: list[int], tf: str, now: int, query: str, error: str | None) -> dict:
+def _view(tx, account: dict, ids: list[int], rng, now: int, query: str, error: str | None) -> dict:
     account_id = account["id"]
     chosen = _own_live(tx, account_id, ids)
     dropped = len(ids) - len(chosen)
@@ -89,53 +106,71 @@ def _view(tx, account: dict, ids: list[int], tf: str, now: int, query: str, erro
         error = (f"Pick at most {MAX_STATS} stats to overlay: {len(ids)} are ticked. "
                  "Untick some to see the graph.")
     picker, more = _picker(tx, account_id, chosen, query)
-    buckets = {}
+    data, win = {}, None
     if error is None:
-        timeframe = parse_timeframe(TIMEFRAMES[tf][0])
-        buckets = {s["id"]: stat_buckets(tx, s, timeframe, now, account["timezone"]) for s in chosen}
+        tz = account["timezone"] or "UTC"
+        # The stat page's windows: the same tf (or start/end) means the same buckets here.
+        win = windows.window(tx, chosen or None, rng, now, tz) if chosen or rng.code != "all" else None
+        data = {s["id"]: windows.read_series(tx, s, win, now, tz) for s in chosen} if win else {}
     return {
-        "chosen": chosen, "buckets": buckets, "dropped": dropped, "error": error, "picker": picker, "more": more,
+        "chosen": chosen, "data": data, "win": win, "dropped": dropped, "error": error, "picker": picker, "more": more,
         "saved": [{"id": a["id"], "name": a["name"], "timeframe": a["timeframe"], "count": len(a["stat_ids"])}
                   for a in aq.list_analyses(tx, account_id)],
     }
 
 
-def _finish(raw: dict, account: dict, tf: str, query: str, analysis: dict | None) -> dict:
-    ok = raw["error"] is None
-    svg, data = _graph(raw["chosen"], raw["buckets"], tf, account["timezone"]) if ok else ("", [])
+def _finish(raw: dict, account: dict, rng, query: str, analysis: dict | None, scale: str = "units") -> dict:
+    ok = raw["error"] is None and raw["win"] is not None
+    win = raw["win"]
+    svg, data = _graph(raw["chosen"], raw["data"], win.step, account["timezone"], scale) if ok else ("", [])
     units = [d["unit"] for d in data]
+    tf = rng.code if rng.code in TIMEFRAMES else None
+    if win is None:
+        tf_label = TIMEFRAMES[tf][1] if tf else ""
+    elif win.code == "all":
+        tf_label = f"all data @ {win.tf.interval.label()}"
+    elif win.code == "custom":
+        tf_label = f"{win.label} @ {win.tf.interval.label()}"
+    else:
+        tf_label = win.tf.label
     view = {
-        "tf": tf,
-        "tf_label": f"{TIMEFRAMES[tf][1]} @ {parse_timeframe(TIMEFRAMES[tf][0]).interval.label()}",
+        "tf": tf, "range": rng, "custom": rng.code == "custom", "scale": scale,
+        "scales": list(SCALES.items()),
+        "tf_label": tf_label,
         "timeframes": [{"code": c, "label": lb} for c, (_, lb) in TIMEFRAMES.items()],
         "selected": [{**_stat(s), "axis": d["axis"]} for s, d in zip(raw["chosen"], data)] if ok
         else [_stat(s) for s in raw["chosen"]],
         "selected_ids": [s["id"] for s in raw["chosen"]],
         "left_unit": (units[0] if units else "") or "no unit",
-        "right_units": sorted({d["unit"] or "no unit" for d in data if d["axis"] == "right"}),
+        "right_units": [] if scale == "normalised" else sorted({d["unit"] or "no unit" for d in data
+                                                                if d["axis"] == "right"}),
         "picker": raw["picker"], "more": raw["more"], "query": query,
         "saved": raw["saved"], "analysis": analysis, "error": raw["error"],
         "dropped": raw["dropped"], "svg": svg, "max_stats": MAX_STATS,
     }
-    view["data"] = {"timeframe": tf, "analysis": analysis, "error": raw["error"], "series": data,
-                    "saved": raw["saved"]}
+    view["data"] = {"timeframe": tf or rng.code, "scale": scale, "analysis": analysis, "error": raw["error"],
+                    "series": data, "saved": raw["saved"]}
     return view
 
 
-def overlay_view(db, account: dict, raw_ids: list[str], tf: str | None, now: int, *, query: str = "") -> dict:
+def overlay_view(db, account: dict, raw_ids: list[str], tf: str | None, now: int, *, query: str = "",
+                 start=None, end=None, scale: str | None = None) -> dict:
     """The /analyze page: the picker, the overlay graph of the chosen stats, the saved analyses.
+    tf: a UI code, or (as on the stat page) 2d1h, or start/end (a zoom); scale: see SCALES.
 
     Problems with the selection (too many stats, a bad id) come back as view["error"], so the page
     can still show the picker to fix them."""
     query = (query or "").strip()[:100]
     error, ids = None, []
+    rng = windows.Range(tf if tf in TIMEFRAMES else DEFAULT_TF)
+    scale = scale if scale in SCALES else "units"
     try:
         ids = parse_ids(raw_ids)
-        tf = _check_tf(tf or DEFAULT_TF)
+        rng = windows.parse_range(tf, start, end, codes=tuple(TIMEFRAMES), default=DEFAULT_TF)
     except Invalid as exc:
-        error, tf = exc.msg[0].upper() + exc.msg[1:] + ".", tf if tf in TIMEFRAMES else DEFAULT_TF
-    raw = db.read(lambda tx: _view(tx, account, ids, tf, now, query, error))
-    return _finish(raw, account, tf, query, None)
+        error = exc.msg[0].upper() + exc.msg[1:] + "."
+    raw = db.read(lambda tx: _view(tx, account, ids, rng, now, query, error))
+    return _finish(raw, account, rng, query, None, scale)
 
 
 def saved_view(db, account: dict, analysis_id: int, now: int) -> dict:
@@ -144,11 +179,11 @@ def saved_view(db, account: dict, analysis_id: int, now: int) -> dict:
         a = aq.analysis_by_id(tx, account["id"], analysis_id)
         if a is None:
             raise NotFound("no such analysis")
-        tf = a["timeframe"] if a["timeframe"] in TIMEFRAMES else DEFAULT_TF
-        return a, tf, _view(tx, account, a["stat_ids"][:MAX_STATS], tf, now, "", None)
+        rng = windows.Range(a["timeframe"] if a["timeframe"] in TIMEFRAMES else DEFAULT_TF)
+        return a, rng, _view(tx, account, a["stat_ids"][:MAX_STATS], rng, now, "", None)
 
-    a, tf, raw = db.read(tx_fn)
-    return _finish(raw, account, tf, "", {"id": a["id"], "name": a["name"], "created_at": a["created_at"]})
+    a, rng, raw = db.read(tx_fn)
+    return _finish(raw, account, rng, "", {"id": a["id"], "name": a["name"], "created_at": a["created_at"]})
 
 
 def picker_view(db, account_id: int, raw_ids: list[str], query: str) -> dict:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 import secrets
 
+from app import numbers
 from app.errors import Invalid, NotFound
 from app.graphs import render_graph
 from app.ids import parse_id_list
 from app.interactors import analysis, graphs
+from app.params import is_int
 from app.series import summarize
 from app.storage import dashboards as dq
 
@@ -76,7 +78,7 @@ def check_size(raw) -> int:
     named = {v: k for k, v in SIZES.items()}
     if text in named:
         return named[text]
-    if not text.isdigit() or int(text) not in SIZES:
+    if not is_int(text, min(SIZES), max(SIZES)):
         raise Invalid("a tile's size is 1 (small), 2 (medium) or 3 (large)", field="size")
     return int(text)
 
@@ -84,7 +86,7 @@ def check_size(raw) -> int:
 def check_refresh(raw, minimum: int = REFRESH_MIN) -> int:
     """Seconds between redraws. minimum: tests may allow a shorter interval than people get."""
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or not minimum <= int(text) <= REFRESH_MAX:
+    if not is_int(text, minimum, REFRESH_MAX):
         raise Invalid(f"refresh every {minimum} to {REFRESH_MAX} seconds", field="refresh")
     return int(text)
 
@@ -141,17 +143,26 @@ def _read_tile(tx, account_id: int, tile: dict, now: int, tz: str) -> dict:
     chosen = [stats[i] for i in tile["stat_ids"] if i in stats][:MAX_STATS]
     tf = tile["timeframe"] if tile["timeframe"] in TIMEFRAMES else DEFAULT_TF
     win = graphs.window(tx, None, tf, now)   # fixed timeframes do not depend on the stat
-    data = {s["id"]: graphs.read_series(tx, s, win, now, tz) for s in chosen}
+    # A one-stat tile leads with its figure and the change against the previous period.
+    data = {s["id"]: graphs.read_series(tx, s, win, now, tz, compare=len(chosen) == 1) for s in chosen}
     return {"tile": tile, "stats": chosen, "win": win, "data": data,
             "missing": len(tile["stat_ids"]) - len(chosen)}
 
 
-def _figure(stat: dict, buckets) -> dict:
-    """The number a tile leads with: a counter's total over the timeframe, a value stat's latest value."""
+def _figure(stat: dict, data: dict) -> dict:
+    """The number a tile leads with: a counter's total over the timeframe, a value stat's latest value;
+    and the change of its total or mean against the previous period, coloured by the stat's direction."""
+    buckets = data["buckets"]
     s = summarize(buckets, stat["kind"])
+    change = None
+    if data.get("previous") and any(b.n for b in data["previous"]):
+        key = "total" if stat["kind"] == "counter" else "mean"
+        now_v, before = getattr(s, key), getattr(summarize(data["previous"], stat["kind"]), key)
+        change = None if now_v is None or not before else (float(now_v) - float(before)) / abs(float(before)) * 100
+    out = {"change": change, "tone": numbers.tone(change, stat.get("direction"))}
     if stat["kind"] == "counter":
-        return {"value": s.total, "label": "total", "detail": None, "detail_label": ""}
-    return {"value": s.last, "label": "latest", "detail": s.mean, "detail_label": "mean"}
+        return {**out, "value": s.total, "label": "total", "detail": None, "detail_label": ""}
+    return {**out, "value": s.last, "label": "latest", "detail": s.mean, "detail_label": "mean"}
 
 
 def _render(raw: dict, tz: str, theme: str, tv: bool = False) -> dict:
@@ -164,7 +175,7 @@ def _render(raw: dict, tz: str, theme: str, tv: bool = False) -> dict:
                        css_class="tile-svg") if stats else ""
     shown = [{"id": s["id"], "name": s["name"], "kind": s["kind"], "unit": s["unit"] or "",
               "axis": "right" if line.secondary else "left",
-              **_figure(s, data[s["id"]]["buckets"])} for s, line in zip(stats, series)]
+              **_figure(s, data[s["id"]])} for s, line in zip(stats, series)]
     title = tile["title"] or (stats[0]["name"] if len(stats) == 1 else " · ".join(s["name"] for s in stats))
     return {"id": tile["id"], "position": tile["position"], "size": size, "size_label": SIZES[size],
             "timeframe": win.code, "tf_label": win.label, "tf_detail": win.tf.label,

@@ -318,6 +318,79 @@ def _clients(k: Keys) -> list[dict]:
     ]
 
 
+# -- StatsD, Graphite and Grafana --------------------------------------------------------------
+# Snippets for the listeners (python -m app listen); the name's first part is the account's
+# metrics prefix token, so `TOKEN.api.requests` lands as the stat `api.requests`.
+
+STATSD_PORT, GRAPHITE_PORT = 8125, 2003
+
+STATSD_NC = """
+    # Counter: add 1 to "api.requests"; the second was sampled 1 in 10, so it adds 10
+    echo «counter» | nc -u -w0 «host» «sport»
+    echo «sampled» | nc -u -w0 «host» «sport»
+
+    # Timer (ms): the mean, plus api.latency.count, .median, .upper_90, .upper_99, .upper, .lower
+    echo «timer» | nc -u -w0 «host» «sport»
+
+    # Gauge (a value stat), and a set (distinct members per flush, counted)
+    echo «gauge» | nc -u -w0 «host» «sport»
+    echo «set» | nc -u -w0 «host» «sport»
+"""
+STATSD_PY = """
+    # pip install statsd
+    import statsd
+
+    metrics = statsd.StatsClient(«host», «sport!», prefix=«token»)
+    metrics.incr("api.requests")            # the stat api.requests
+    metrics.timing("api.latency", 320)      # api.latency and its percentiles
+    metrics.gauge("queue.depth", 7)
+"""
+GRAPHITE_NC = """
+    # path value timestamp, over TCP (or UDP) to the same port
+    echo «gline» $(date +%s) | nc -q0 «host» «gport»
+"""
+TELEGRAF = """
+    # telegraf.conf: Telegraf's Graphite output, prefixed with your token
+    [[outputs.graphite]]
+      servers = [«gaddr»]
+      prefix = «token»
+      template = "host.tags.measurement.field"
+"""
+COLLECTD = """
+    # collectd.conf: the write_graphite plugin
+    LoadPlugin write_graphite
+    <Plugin write_graphite>
+      <Node "eyrie">
+        Host «host»
+        Port «gport_s»
+        Protocol "tcp"
+        Prefix «prefix»
+      </Node>
+    </Plugin>
+"""
+
+
+def _listener_snippets(base: str, token: str) -> dict:
+    host = urlparse(base).hostname or "localhost"
+    extra = dict(host=host, sport=str(STATSD_PORT), gport=str(GRAPHITE_PORT), gport_s=str(GRAPHITE_PORT),
+                 token=token, prefix=token + ".", gaddr=f"{host}:{GRAPHITE_PORT}",
+                 counter=f"{token}.api.requests:1|c", sampled=f"{token}.api.requests:1|c|@0.1",
+                 timer=f"{token}.api.latency:320|ms", gauge=f"{token}.queue.depth:7|g", set=f"{token}.users:ann|s",
+                 gline=f"{token}.servers.web1.load 0.42")
+    keys = Keys(base=base, ezkey="", ukey="", counter_key="", value_key="", counter_name="", value_name="")
+
+    def sn(sid, title, code, quote, **more):
+        return {"id": sid, "title": title, "code": fill(code, quote, keys, **{**extra, **more})}
+
+    return {
+        "statsd": [sn("statsd-nc", "StatsD over UDP with nc", STATSD_NC, sh),
+                   sn("statsd-python", "Python, with the statsd package", STATSD_PY, py)],
+        "graphite": [sn("graphite-nc", "Graphite plaintext with nc", GRAPHITE_NC, sh),
+                     sn("graphite-telegraf", "Telegraf", TELEGRAF, js),
+                     sn("graphite-collectd", "collectd", COLLECTD, js)],
+    }
+
+
 def docs_view(db, account_id: int, base_url: str, now: int) -> dict:
     def tx_fn(tx):
         account = q.account_by_id(tx, account_id)
@@ -364,7 +437,13 @@ def docs_view(db, account_id: int, base_url: str, now: int) -> dict:
     bulk = [sn("bulk-curl", "curl", BULK_CURL, sh, body=bulk_body(keys, now)),
             sn("bulk-python", "Python", BULK_PY, py),
             sn("bulk-node", "Node", BULK_NODE, js)]
+    from app.interactors.listeners import metrics_token
+
+    token = metrics_token(db, account_id)
     return {
+        "metrics_token": token, "listeners": _listener_snippets(keys.base, token),
+        "statsd_port": STATSD_PORT, "graphite_port": GRAPHITE_PORT,
+        "grafana_url": f"{keys.base}/x/ACCESS_TOKEN/graphite",
         "base_url": keys.base, "ezkey": keys.ezkey, "ezkeys": [k["ezkey"] for k in ezkeys], "ukey": keys.ukey,
         "ez_enabled": bool(account["ez_enabled"]), "has_stat": counter is not None,
         "classic_stats": [{"name": s["name"], "kind": s["kind"], "key": s["classic_key"]}

@@ -5,11 +5,13 @@ from __future__ import annotations
 from app.errors import Invalid, NotFound
 from app.interactors.reading import stat_buckets
 from app.interactors.stats import parse_stat_id, public_stat
+from app.params import parse_int
 from app.storage import accounts as aq
 from app.storage import stats as sq
-from app.timeframes import Span, Timeframe, parse_span, parse_timeframe
+from app.timeframes import MAX_START, Span, Timeframe, parse_span, parse_timeframe
 
 STATLIST_PAGE = 10000
+MAX_OFFSET = 10**9   # far past any account's stats; bigger is refused, never sent to SQL
 MAX_DATASETS = 5  # StatHat only cared about the first five stats requested
 
 
@@ -20,11 +22,8 @@ def _account(tx, token: str) -> dict:
     return account
 
 
-def stat_list(db, token: str, offset=0) -> list[dict]:
-    try:
-        offset = max(0, int(offset or 0))
-    except (TypeError, ValueError):
-        raise Invalid("offset must be a whole number") from None
+def stat_list(db, token: str, offset=None) -> list[dict]:
+    offset = parse_int(offset, field="offset", lo=0, hi=MAX_OFFSET, default=0)
 
     def tx_fn(tx):
         account = _account(tx, token)
@@ -54,13 +53,7 @@ def _timeframe(t: str | None, summary: str | None) -> Timeframe:
 def _start(raw) -> int | None:
     if raw in (None, ""):
         return None
-    try:
-        value = int(float(raw))
-    except ValueError:
-        raise Invalid("start must be unix seconds") from None
-    if value <= 0:
-        raise Invalid("start must be unix seconds")
-    return value
+    return parse_int(raw, field="start", lo=1, hi=MAX_START, decimals=True, label="start (unix seconds)")
 
 
 def datasets(db, token: str, ids: list[str], now: int, t: str | None = None, start=None,

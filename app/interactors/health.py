@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from app.errors import Unavailable
+from app.storage import health as q
 
 
 def check(db) -> dict:
     try:
-        db.read(lambda tx: tx.scalar("SELECT 1"))
+        db.read(q.ping)
     except Unavailable:
         raise
     except Exception as exc:

@@ -145,16 +145,10 @@ def _check_ez_account(account: dict | None) -> None:
         raise Forbidden("the EZ API is turned off for this account")
 
 
-def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
-              limits: Limits = DEFAULT_LIMITS) -> IngestResult:
-    """Validate every item, create unknown stats, then commit all points in one transaction.
-
-    A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
-    bad items are listed as rejected and the good ones are stored.
-    """
-    _check_ezkey(ezkey)
-    parsed = []  # (index, names, kind, number, t)
-    result = IngestResult()
+def _parse_items(items: list[EzItem], now: int, result: IngestResult, *, bulk: bool,
+                 limits: Limits) -> list[tuple]:
+    """(index, names, kind, number, t) per valid item; in bulk, bad items are rejected in result."""
+    parsed = []
     for index, item in enumerate(items):
         if item is NOT_AN_OBJECT:  # no exception per item: refusing a bad body costs little per byte
             result.reject(index, NOT_AN_OBJECT_MSG)
@@ -165,7 +159,7 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
             if not bulk:
                 raise
             result.reject(index, exc.msg)
-    return _record(db, ezkey.strip(), parsed, result, now, limits, bulk)
+    return parsed
 
 
 def record_ez_json(db, ezkey, data: list, now: int, *, limits: Limits = DEFAULT_LIMITS) -> IngestResult:
@@ -244,6 +238,15 @@ def _record(db, ezkey: str, parsed: list, result: IngestResult, now: int, limits
 
 def _write(db, ezkey: str, account: dict, parsed: list, result: IngestResult, now: int, limits: Limits,
            bulk: bool, *, fresh: bool) -> IngestResult:
+    batch = _add_to_batch(db, account, parsed, now, result, bulk=bulk, limits=limits, fresh=fresh)
+    db.writer.write(batch, account["id"], ezkey, account["stats_gen"])
+    return result
+
+
+def _add_to_batch(db, account: dict, parsed: list, now: int, result: IngestResult, *, bulk: bool,
+                  limits: Limits, fresh: bool = True) -> MinuteBatch:
+    """Find or create the stats `parsed` names in the account (within the stat limit); the minute
+    rows of its points. fresh=False: the account row may be stale, so no stat is created from it."""
     wanted: dict[str, str] = {}
     for _, names, kind, _, _ in parsed:
         for name in names:
@@ -288,10 +291,65 @@ def _write(db, ezkey: str, account: dict, parsed: list, result: IngestResult, no
                 if number > row[3]:
                     row[3] = number
     batch.points = len(parsed)
-    db.writer.write(batch, account["id"], ezkey, account["stats_gen"])
     result.accepted = len(parsed)
     result.created = [s for s in stats.values() if s.get("new")]
-    return result
+    return batch
+
+
+def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
+              limits: Limits = DEFAULT_LIMITS) -> IngestResult:
+    """Validate every item, create unknown stats, then commit all points in one transaction.
+
+    A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
+    bad items are listed as rejected and the good ones are stored.
+    """
+    _check_ezkey(ezkey)
+    result = IngestResult()
+    parsed = _parse_items(items, now, result, bulk=bulk, limits=limits)
+    return _record(db, ezkey.strip(), parsed, result, now, limits, bulk)
+
+
+def record_for_accounts(db, groups: list[tuple[dict, list[EzItem]]], now: int, *,
+                        limits: Limits = DEFAULT_LIMITS) -> list[IngestResult]:
+    """The listeners' flush: items for accounts already identified (by --account or by metrics
+    token), validated as bulk EZ items are, committed for every account in one transaction. An
+    account whose items are refused (its stat limit, sums out of range) never costs the others theirs."""
+    results, batches = [], []
+    for account, items in groups:
+        result = IngestResult()
+        batch = MinuteBatch()
+        parsed = _parse_items(items, now, result, bulk=True, limits=limits)
+        if parsed:
+            try:
+                batch = _add_to_batch(db, account, parsed, now, result, bulk=True, limits=limits)
+            except Unavailable:
+                raise
+            except EyrieError as exc:
+                _refuse_all(result, items, exc.msg)
+                batch = MinuteBatch()
+        results.append(result)
+        batches.append(batch)
+    combined = MinuteBatch()
+    for batch in batches:
+        combined.merge(batch)  # copies: each account's rows stay intact for a write on its own
+    try:
+        db.writer.write(combined)
+    except Invalid:  # nothing was committed: write account by account, refusing only the one at fault
+        for batch, result, (_, items) in zip(batches, results, groups, strict=True):
+            try:
+                db.writer.write(batch)
+            except Invalid as exc:
+                _refuse_all(result, items, exc.msg)
+    return results
+
+
+def _refuse_all(result: IngestResult, items: list, msg: str) -> None:
+    done = {r["index"] for r in result.rejected}
+    for i in range(len(items)):
+        if i not in done:
+            result.reject(i, msg)
+    result.accepted = 0
+    result.created = []
 
 
 def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = False,

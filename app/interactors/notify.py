@@ -38,7 +38,18 @@ def graph_png(stat: dict, series: list[Series], tz: str, step: int, *, width: in
 
 
 def _stat_url(config, stat_id: int) -> str:
-    return f"{config.base_url}/stats/{stat_id}"
+    return f"{config.mail_base_url}/stats/{stat_id}"
+
+
+def _previous_figure(tx, alert: dict, at: int):
+    """A delta alert's other value: its window's figure `time_delta` before the event."""
+    from app.interactors.alerts import _window_totals
+
+    rule = rule_of(alert)
+    if rule.kind != "delta":
+        return None
+    total, n = _window_totals(tx, alert["stat_id"], rule, at, rules.WINDOWS[rule.time_delta])
+    return rules.figure(alert["stat_kind"], total, n)
 
 
 def _load(tx, notification_id: int, now: int) -> dict | None:
@@ -55,6 +66,7 @@ def _load(tx, notification_id: int, now: int) -> dict | None:
         stat = {"id": alert["stat_id"], "kind": alert["stat_kind"]}
         out["buckets"] = stat_buckets(tx, stat, tf, now, account["timezone"])
         out["step"] = tf.interval.seconds
+        out["previous"] = _previous_figure(tx, alert, int(n["event_at"]))
     return out
 
 
@@ -64,7 +76,8 @@ def _payload(config, d: dict) -> dict:
     from app.interactors.alerts import public_alert
 
     return {
-        "alert": {**public_alert(alert), "description": rule_of(alert).describe(alert["stat_kind"])},
+        "alert": {**public_alert(alert), "description": rule_of(alert).describe(alert["stat_kind"],
+                                                                                          alert["stat_unit"] or "")},
         "stat": {"id": str(alert["stat_id"]), "name": alert["stat_name"], "url": _stat_url(config, alert["stat_id"])},
         "value": n["event_value"],
         "state": state,
@@ -77,14 +90,34 @@ def _payload(config, d: dict) -> dict:
 def _email(config, d: dict) -> mail.Mail:
     alert, n, account = d["alert"], d["n"], d["account"]
     kind, unit = alert["stat_kind"], alert["stat_unit"] or ""
-    subject = f"[Eyrie] {SUBJECT[n['event_kind']]}: {alert['stat_name']}: {rule_of(alert).describe(kind)}"
+    rule = rule_of(alert)
+    subject = f"[Eyrie] {SUBJECT[n['event_kind']]}: {alert['stat_name']}: {rule.describe(kind, unit)}"
     series = [Series(alert["stat_name"], [(b.time, b.value(kind)) for b in d["buckets"]], kind=kind, unit=unit)]
     m = emails.render("alert", n["target"], subject[:200], alert=alert, event=n,
-                      description=rule_of(alert).describe(kind), value=_fmt(n["event_value"], unit),
-                      link=_stat_url(config, alert["stat_id"]), alerts_link=f"{config.base_url}/alerts",
+                      description=rule.describe(kind, unit), value=_fmt(n["event_value"], unit),
+                      facts=_facts(rule, kind, unit, n["event_value"], d.get("previous")),
+                      link=_stat_url(config, alert["stat_id"]), alerts_link=f"{config.mail_base_url}/alerts",
                       when=localtime(n["event_at"], account["timezone"]))
     m.images.append(("graph", graph_png(alert, series, account["timezone"], d["step"])))
     return m
+
+
+def _facts(rule, kind: str, unit: str, value, previous) -> list[tuple[str, str]]:
+    """The mail's table: the rule's threshold (or percentage) and the values it compared, with units."""
+    what = "Sum" if kind == "counter" else "Average"
+    if rule.kind == "value":
+        return [("Threshold", f"{rule.operator} {_fmt(rule.threshold, unit)}"),
+                (f"{what} over the last {rules.WINDOW_LABELS[rule.time_window]}", _fmt(value, unit))]
+    if rule.kind == "delta":
+        change = "–"
+        if value is not None and previous is not None:
+            pct = rules.change_pct(float(value), float(previous))
+            change = f"{pct:+.1f}%" if abs(pct) != float("inf") else "from zero"
+        return [("Rule", f"a change of {rules._num(rule.percentage)}% ({rule.operator})"),
+                ("Change", change),
+                ("Now", _fmt(value, unit)),
+                (rules.AGO[rule.time_delta].capitalize(), _fmt(previous, unit))]
+    return [("Data points in the window", _fmt(value))]
 
 
 def localtime(ts: int, tz: str) -> str:
@@ -96,7 +129,7 @@ def localtime(ts: int, tz: str) -> str:
 
 
 def _fmt(v, unit: str = "") -> str:
-    from app.graphs import fmt_number
+    from app.numbers import fmt as fmt_number
 
     return "no data" if v is None else fmt_number(float(v), unit)
 
@@ -106,7 +139,16 @@ def send(config, d: dict) -> None:
     if d["n"]["channel"] == "email":
         mail.send(config, _email(config, d))
     else:
-        webhooks.post(d["n"]["target"], _payload(config, d), d["alert"]["webhook_secret"])
+        webhooks.post(d["n"]["target"], _payload(config, d), d["alert"]["webhook_secret"],
+                      allow_private=config.webhook_allow_private)
+
+
+def shown_error(channel: str, exc: Exception) -> str:
+    """The error kept on the notification and shown to the alert's owner. A webhook's is one of a few
+    generic ones (app/webhooks.py): never the raw exception, which would tell what answers where."""
+    if channel == "webhook":
+        return str(exc) if isinstance(exc, webhooks.WebhookError) else webhooks.CONNECTION_FAILED
+    return str(exc) or type(exc).__name__
 
 
 def deliver_one(db, config, notification_id: int, worker: str, now: int) -> str | None:
@@ -120,9 +162,9 @@ def deliver_one(db, config, notification_id: int, worker: str, now: int) -> str 
     try:
         send(config, data)
     except Exception as exc:  # any failure is recorded and retried; the worker keeps going
-        error = str(exc) or type(exc).__name__
-        log.warning("notification %s (%s) failed, attempt %s: %s", notification_id, data["n"]["channel"], attempts,
-                    error)
+        error = shown_error(data["n"]["channel"], exc)
+        log.warning("notification %s (%s) failed, attempt %s: %s: %s", notification_id, data["n"]["channel"],
+                    attempts, type(exc).__name__, exc)
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
         db.run(lambda tx: q.finish_notification(tx, notification_id, worker, status=status, attempts=attempts,
                                                 error=error, next_attempt_at=now + backoff(attempts), sent_at=None))

@@ -3,9 +3,10 @@ summaries."""
 
 from __future__ import annotations
 
-from app.series import Bucket, bucketize
+from app.rollups import DAY
+from app.series import Bucket, bucketize, from_groups
 from app.storage import points as pq
-from app.timeframes import Timeframe, advance, align, bucket_ends, buckets
+from app.timeframes import MAX_READ_ROWS, Timeframe, advance, align, bucket_ends, buckets
 
 # Bucket edges of calendar timeframes cost a local-time sum each (1y @ 2 days: ~730 of them, more than
 # reading the rows). They only change when now enters a new bucket, so they are kept, keyed by that.
@@ -37,4 +38,23 @@ def stat_buckets(tx, stat: dict, tf: Timeframe, now: int, tz: str, start: int | 
     starts, ends = _edges(tf, now, tz, start)
     if not starts:
         return []
+    days = tf.fixed_days
+    if days and (ends[-1] - starts[0]) // tf.resolution > MAX_READ_ROWS:
+        return from_groups(_grouped(tx, stat["id"], starts, ends[-1], days * DAY), starts)
     return bucketize(pq.read_rollups(tx, stat["id"], tf.resolution, starts[0], ends[-1]), starts, ends)
+
+
+def _grouped(tx, stat_id: int, starts: list[int], end: int, width: int) -> list[tuple]:
+    """Years of day rows, summed per bucket by the database. Buckets are whole local days, so a day row
+    (at local midnight) lies within an hour or two (DST) of a multiple of the width from the first
+    bucket: half a day of slack makes the integer division land in the right bucket. A zone that
+    jumped by a day (Samoa, 2011) starts a new run of buckets, with its own origin."""
+    out, first = [], 0
+    for i in range(1, len(starts) + 1):
+        if i < len(starts) and abs(starts[i] - starts[first] - (i - first) * width) < DAY // 4:
+            continue
+        run_end = starts[i] if i < len(starts) else end
+        groups = pq.read_rollup_groups(tx, stat_id, DAY, starts[first], run_end, starts[first] - DAY // 2, width)
+        out += [(k + first, *rest) for k, *rest in groups]
+        first = i
+    return out

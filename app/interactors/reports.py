@@ -13,9 +13,15 @@ from datetime import UTC, datetime, timedelta
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import emails, mail
+from app.chart_rules import bucket_points
 from app.errors import Invalid, NotFound
-from app.graphs import Series, fmt_number
+from app.graphs import Series
+from app.interactors.graphs import first_data
 from app.interactors.notify import backoff, graph_png
+from app.numbers import change as change_text
+from app.numbers import fmt as fmt_number
+from app.numbers import tone
+from app.params import is_int, parse_int
 from app.rollups import DAY, HOUR, zone
 from app.series import bucketize
 from app.storage import accounts as acq
@@ -59,13 +65,7 @@ def covered_period(due_at: int, period: str, tz: str) -> tuple[int, int, int]:
 
 
 def _parse_hour(raw) -> int:
-    try:
-        hour = int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise Invalid("the hour must be a whole number from 0 to 23", field="hour") from None
-    if not 0 <= hour <= 23:
-        raise Invalid("the hour must be a whole number from 0 to 23", field="hour")
-    return hour
+    return parse_int(raw, field="hour", lo=0, hi=23, label="the hour")
 
 
 def settings_view(db, account_id: int) -> dict:
@@ -95,10 +95,9 @@ def save_settings(db, account_id: int, *, daily: bool, weekly: bool, hour, stat_
     """Turn daily and weekly reports on or off, at a local hour, for some stats (none chosen = all,
     up to MAX_STATS). Stat ids that are not the account's live stats raise NotFound."""
     hour = _parse_hour(hour)
-    try:
-        ids = sorted({int(str(i)) for i in stat_ids if str(i).strip()})
-    except ValueError:
-        raise Invalid("pick stats from the list", field="stats") from None
+    if not all(is_int(i, 1, 2**62) for i in stat_ids if str(i).strip()):
+        raise Invalid("pick stats from the list", field="stats")
+    ids = sorted({int(str(i)) for i in stat_ids if str(i).strip()})
 
     def tx_fn(tx):
         account = acq.account_by_id(tx, account_id)
@@ -203,11 +202,16 @@ def _stat_report(tx, stat: dict, prev_start: int, start: int, end: int, period: 
     now_b = bucketize([r for r in hours if r[0] >= start], starts, ends)
     shift = start - prev_start
     prev_b = bucketize([(r[0] + shift, *r[1:]) for r in hours if r[0] < start], starts, ends)
-    series = [Series(stat["name"], [(b.time, b.value(kind)) for b in now_b], kind=kind, unit=stat["unit"] or ""),
+    # No data is not zero: a counter's line starts at its first point, in the previous period too.
+    since = first_data(tx, stat) if kind == "counter" else None
+    series = [Series(stat["name"], bucket_points(now_b, kind, since), kind=kind, unit=stat["unit"] or ""),
               Series("previous " + ("day" if period == "daily" else "week"),
-                     [(b.time, b.value(kind)) for b in prev_b], kind=kind, unit=stat["unit"] or "", dashed=True)]
+                     bucket_points(prev_b, kind, None if since is None else since + shift), kind=kind,
+                     unit=stat["unit"] or "", dashed=True)]
+    change = change_pct(current, previous)
     return {"id": stat["id"], "name": stat["name"], "kind": kind, "unit": stat["unit"] or "", "current": current,
-            "previous": previous, "change": change_pct(current, previous), "series": series, "step": step}
+            "previous": previous, "change": change, "tone": tone(change, stat.get("direction")), "series": series,
+            "step": step}
 
 
 def _report_data(tx, schedule: dict, due_at: int) -> dict | None:
@@ -244,13 +248,13 @@ def _report_mail(config, schedule: dict, data: dict) -> mail.Mail:
         change = s["change"]
         rows.append({**s, "cid": f"graph-{i}", "current_text": _fmt(s["current"], s["unit"]),
                      "previous_text": _fmt(s["previous"], s["unit"]),
-                     "change_text": "–" if change is None else f"{change:+.1f}%",
+                     "change_text": change_text(change),
                      "figure": "total" if s["kind"] == "counter" else "mean"})
     token = unsubscribe_token(config.secret_key, schedule["account_id"])
-    unsubscribe = f"{config.base_url}/reports/unsubscribe/{token}"
+    unsubscribe = f"{config.mail_base_url}/reports/unsubscribe/{token}"
     m = emails.render("report", data["account"]["email"], subject, period=period, label=label, rows=rows,
-                      unsubscribe=unsubscribe, settings_link=f"{config.base_url}/settings/reports",
-                      base_url=config.base_url)
+                      unsubscribe=unsubscribe, settings_link=f"{config.mail_base_url}/settings/reports",
+                      base_url=config.mail_base_url)
     for r in rows:
         m.images.append((r["cid"], graph_png(r, r["series"], tz, r["step"], width=520, height=150)))
     m.headers["List-Unsubscribe"] = f"<{unsubscribe}>"
@@ -293,6 +297,28 @@ def send_one(db, config, schedule_id: int, worker: str, now: int) -> str | None:
     return "sent"
 
 
+def send_now(db, config, account_id: int, period: str, now: int) -> dict:
+    """"Send me one now": the report for the latest whole day (or week) to the account's own address,
+    with the stats the saved settings choose; the schedule is left as it is. Answers what was sent."""
+    if period not in PERIODS:
+        raise Invalid("the report is daily or weekly", field="period")
+
+    def tx_fn(tx):
+        account = acq.account_by_id(tx, account_id)
+        if account is None:
+            raise NotFound("no such account")
+        found = q.schedules(tx, account_id)
+        chosen = next((found[p]["stat_ids"] for p in PERIODS if p in found), [])
+        schedule = {"account_id": account_id, "period": period, "stat_ids": chosen}
+        return schedule, _report_data(tx, schedule, now)
+
+    schedule, data = db.read(tx_fn)
+    if not data or not data["stats"]:
+        raise Invalid("there are no stats to report on yet", field="period")
+    mail.send(config, _report_mail(config, schedule, data))
+    return {"to": data["account"]["email"], "period": period, "stats": len(data["stats"])}
+
+
 def send_due_reports(db, config, now: int, worker: str, limit: int = 100) -> dict:
     """Send every report that is due. A worker job step."""
     counts = {"sent": 0, "skipped": 0, "retry": 0, "failed": 0}
@@ -325,8 +351,9 @@ def send_new_stat_mails(db, config, now: int) -> dict:
         more = db.run(lambda tx, a=account_id: q.claim_rest_of_new_stats(tx, a, now))
         if not named or not rows[0]["new_stat_email"]:
             continue
-        stats = [{"id": r["id"], "name": r["name"], "kind": r["kind"], "link": f"{config.base_url}/stats/{r['id']}",
-                  "delete_link": f"{config.base_url}/new-stat/"
+        base = config.mail_base_url
+        stats = [{"id": r["id"], "name": r["name"], "kind": r["kind"], "link": f"{base}/stats/{r['id']}",
+                  "delete_link": f"{base}/new-stat/"
                                  + delete_stat_token(config.secret_key, account_id, r["id"])}
                  for r in named]
         total = len(stats) + more
@@ -334,8 +361,8 @@ def send_new_stat_mails(db, config, now: int) -> dict:
                    else f"[Eyrie] {total} new stats")
         try:
             mail.send(config, emails.render("new_stat", rows[0]["email"], subject[:200], stats=stats, total=total,
-                                            more=more, stats_link=f"{config.base_url}/stats",
-                                            settings_link=f"{config.base_url}/settings"))
+                                            more=more, stats_link=f"{config.mail_base_url}/stats",
+                                            settings_link=f"{config.mail_base_url}/settings"))
         except Exception as exc:
             log.warning("new-stat mail to account %s failed: %s", account_id, exc)
             db.run(lambda tx, a=account_id: q.release_new_stats(tx, a, now))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from app import keys
 from app.errors import Conflict, Invalid, NotFound
+from app.ids import parse_id_list
 from app.ingest_rules import check_name
+from app.params import is_int, parse_int
 from app.storage import accounts as aq
 from app.storage import stats as q
 
@@ -94,13 +96,9 @@ def public_stat(stat: dict) -> dict:
 
 
 def parse_stat_id(raw) -> int:
-    try:
-        value = int(str(raw))
-    except ValueError:
-        raise NotFound("no such stat") from None
-    if value <= 0 or value > 2**62:
+    if not is_int(raw, 1, 2**62):
         raise NotFound("no such stat")
-    return value
+    return int(str(raw).strip())
 
 
 def trash_stat(db, account_id: int, stat_id: int, now: int) -> None:
@@ -116,6 +114,7 @@ def trash_stat(db, account_id: int, stat_id: int, now: int) -> None:
 # -- the stats list and the trash ---------------------------------------------------------------
 
 PAGE = 100
+MAX_OFFSET = 10**9   # far past any account's stats; a bigger offset is refused, not sent to SQL
 SORTS = ("name", "last")
 
 
@@ -127,7 +126,7 @@ def list_view(db, account_id: int, now: int, *, query: str = "", sort: str = "na
 
     sort = sort if sort in SORTS else "name"
     query = (query or "").strip()[:100]
-    offset = max(0, int(offset or 0))
+    offset = parse_int(offset, field="offset", lo=0, hi=MAX_OFFSET, default=0)
 
     def tx_fn(tx):
         rows = q.list_stats(tx, account_id, query=query, sort=sort, offset=offset, limit=PAGE + 1)
@@ -142,12 +141,24 @@ def list_view(db, account_id: int, now: int, *, query: str = "", sort: str = "na
         out = []
         for r in rows:
             buckets = bucketize(series[r["id"]], starts, ends)
-            out.append({**_stat_summary(r), "spark": [b.value(r["kind"]) for b in buckets]})
+            spark = [b.value(r["kind"]) for b in buckets]
+            out.append({**_stat_summary(r), "spark": spark, "figure": _spark_figure(r["kind"], buckets)})
         return {"stats": out, "more": more, "next_offset": offset + PAGE, "total": total, "trash": trash}
 
     view = db.read(tx_fn)
     view.update(query=query, sort=sort, offset=offset)
     return view
+
+
+def _spark_figure(kind: str, buckets) -> dict | None:
+    """The number beside a sparkline: a counter's total over the 24 hours drawn, a value's mean in
+    its latest hour with data. None when the 24 hours hold no data."""
+    filled = [b for b in buckets if b.n]
+    if not filled:
+        return None
+    if kind == "counter":
+        return {"value": sum(b.total for b in filled), "what": "in 24 h"}
+    return {"value": filled[-1].value(kind), "what": "latest"}
 
 
 def _stat_summary(r: dict) -> dict:
@@ -160,8 +171,11 @@ def trash_view(db, account_id: int, now: int) -> dict:
     return {"stats": [{**_stat_summary(r), "purge_at": r["deleted_at"] + TRASH_SECONDS} for r in rows]}
 
 
-def trash_stats(db, account_id: int, stat_ids: list[int], now: int) -> int:
-    """Move several stats to the trash; ids that are not this account's live stats are ignored."""
+def trash_stats(db, account_id: int, raw_ids: list, now: int) -> int:
+    """Move several stats to the trash (ids as the form sends them; garbage is Invalid); ids that are
+    not this account's live stats are ignored."""
+    stat_ids = parse_id_list(raw_ids, what="stat", field="stat", most=10 * PAGE)
+
     def tx_fn(tx):
         n = 0
         for stat_id in stat_ids:

@@ -89,3 +89,28 @@ def tokens(tx: Tx, account_id: int) -> list[dict]:
 def delete_token(tx: Tx, account_id: int, token_id: int) -> int:
     return tx.execute("DELETE FROM access_tokens WHERE id = ? AND account_id = ?", (token_id, account_id))
 
+
+
+# -- metrics prefix tokens (StatsD / Graphite listeners) ----------------------------------------
+
+
+def metrics_token(tx: Tx, account_id: int) -> str | None:
+    return tx.scalar("SELECT metrics_token FROM accounts WHERE id = ?", (account_id,))
+
+
+def set_metrics_token(tx: Tx, account_id: int, token: str, *, only_if_unset: bool = False) -> int:
+    sql = "UPDATE accounts SET metrics_token = ? WHERE id = ?"
+    if only_if_unset:
+        sql += " AND metrics_token IS NULL"
+    return tx.execute(sql, (token, account_id))
+
+
+def accounts_by_metrics_tokens(tx: Tx, tokens: list[str]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for i in range(0, len(tokens), 500):
+        chunk = tokens[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in tx.all(f"SELECT {_ACCOUNT_COLS}, a.metrics_token FROM accounts a"
+                          f" WHERE a.metrics_token IN ({marks})", chunk):
+            out[row["metrics_token"]] = row
+    return out

@@ -10,7 +10,7 @@ from app.storage.db import Tx
 
 _COLS = ("a.id, a.account_id, a.stat_id, a.kind, a.time_window, a.operator, a.threshold, a.percentage, a.time_delta,"
          " a.reminder_hours, a.email, a.webhook_url, a.webhook_secret, a.state, a.state_since, a.last_value,"
-         " a.last_checked_at, a.last_notified_at, a.next_check_at, a.created_at")
+         " a.last_checked_at, a.last_notified_at, a.next_check_at, a.created_at, a.paused")
 _WITH_STAT = (f"SELECT {_COLS}, s.name AS stat_name, s.kind AS stat_kind, s.unit AS stat_unit,"
               " s.deleted_at AS stat_deleted_at FROM alerts a JOIN stats s ON s.id = a.stat_id")
 
@@ -42,6 +42,26 @@ def list_alerts(tx: Tx, account_id: int, stat_id: int | None = None) -> list[dic
     return tx.all(f"{_WITH_STAT} WHERE a.account_id = ? AND a.stat_id = ? ORDER BY a.id", (account_id, stat_id))
 
 
+def update_alert(tx: Tx, account_id: int, alert_id: int, rule, *, reminder_hours: int, email: bool, webhook_url: str,
+                 now: int) -> int:
+    """A changed rule starts afresh: ok, not checked yet, checked at the next round."""
+    return tx.execute(
+        "UPDATE alerts SET kind = ?, time_window = ?, operator = ?, threshold = ?, percentage = ?, time_delta = ?,"
+        " reminder_hours = ?, email = ?, webhook_url = ?, state = 'ok', state_since = NULL, last_value = NULL,"
+        " last_checked_at = NULL, last_notified_at = NULL, next_check_at = ? WHERE id = ? AND account_id = ?",
+        (rule.kind, rule.time_window, rule.operator, rule.threshold, rule.percentage, rule.time_delta, reminder_hours,
+         1 if email else 0, webhook_url, now, alert_id, account_id))
+
+
+def set_paused(tx: Tx, account_id: int, alert_id: int, paused: bool, now: int) -> int:
+    """Pausing stops checks; resuming starts afresh like an edit (the old state may no longer hold)."""
+    if paused:
+        return tx.execute("UPDATE alerts SET paused = 1 WHERE id = ? AND account_id = ?", (alert_id, account_id))
+    return tx.execute(
+        "UPDATE alerts SET paused = 0, state = 'ok', state_since = NULL, last_value = NULL, last_checked_at = NULL,"
+        " last_notified_at = NULL, next_check_at = ? WHERE id = ? AND account_id = ?", (now, alert_id, account_id))
+
+
 def delete_alert(tx: Tx, account_id: int, alert_id: int) -> int:
     # Children first: MariaDB checks foreign keys row by row, and SQLite may run without cascades.
     tx.execute("DELETE FROM notifications WHERE alert_id = ?", (alert_id,))
@@ -53,13 +73,13 @@ def delete_alert(tx: Tx, account_id: int, alert_id: int) -> int:
 
 
 def due_alert_ids(tx: Tx, now: int, limit: int = 500) -> list[int]:
-    return [r["id"] for r in tx.all("SELECT id FROM alerts WHERE next_check_at <= ? ORDER BY next_check_at LIMIT ?",
-                                    (now, limit))]
+    return [r["id"] for r in tx.all("SELECT id FROM alerts WHERE next_check_at <= ? AND paused = 0"
+                                    " ORDER BY next_check_at LIMIT ?", (now, limit))]
 
 
 def claim_check(tx: Tx, alert_id: int, now: int, next_check_at: int) -> bool:
     """Take this round's check by moving next_check_at past now; a second worker then matches nothing."""
-    return tx.execute("UPDATE alerts SET next_check_at = ? WHERE id = ? AND next_check_at <= ?",
+    return tx.execute("UPDATE alerts SET next_check_at = ? WHERE id = ? AND next_check_at <= ? AND paused = 0",
                       (next_check_at, alert_id, now)) == 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.params import is_int
 from app.storage.db import Tx
 
 _COLS = "id, account_id, name, stat_ids, timeframe, created_at"
@@ -31,5 +32,5 @@ def delete_analysis(tx: Tx, account_id: int, analysis_id: int) -> int:
 def _decode(row: dict | None) -> dict | None:
     if row is None:
         return None
-    ids = [int(p) for p in str(row["stat_ids"]).split(",") if p.strip().isdigit()]
+    ids = [int(p) for p in str(row["stat_ids"]).split(",") if is_int(p, 1, 2**62)]
     return {**row, "stat_ids": ids}

@@ -6,6 +6,7 @@ token), so a tile can only be reached through a dashboard its caller may see.
 
 from __future__ import annotations
 
+from app.params import is_int
 from app.storage.db import Tx
 
 _DASH = "d.id, d.account_id, d.name, d.refresh_seconds, d.share_token, d.created_at"
@@ -108,7 +109,8 @@ def live_stats(tx: Tx, account_id: int, stat_ids: list[int]) -> dict[int, dict]:
     if not stat_ids:
         return {}
     marks = ", ".join("?" for _ in stat_ids)
-    rows = tx.all(f"SELECT id, name, kind, unit, created_at FROM stats WHERE account_id = ? AND id IN ({marks})"
+    rows = tx.all(f"SELECT id, name, kind, unit, direction, created_at FROM stats WHERE account_id = ?"
+                  f" AND id IN ({marks})"
                   " AND deleted_at IS NULL", (account_id, *stat_ids))
     return {int(r["id"]): r for r in rows}
 
@@ -116,5 +118,5 @@ def live_stats(tx: Tx, account_id: int, stat_ids: list[int]) -> dict[int, dict]:
 def _decode(row: dict | None) -> dict | None:
     if row is None:
         return None
-    ids = [int(p) for p in str(row["stat_ids"]).split(",") if p.strip().isdigit()]
+    ids = [int(p) for p in str(row["stat_ids"]).split(",") if is_int(p, 1, 2**62)]
     return {**row, "stat_ids": ids}

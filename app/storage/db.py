@@ -157,7 +157,12 @@ class Tx:
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 16):
+    def __init__(self, url: str, pool_size: int = 16, *, connect_timeout: float = CONNECT_TIMEOUT,
+                 read_timeout: float = 30, unavailable_after: float = UNAVAILABLE_AFTER):
+        # A replica (storage.replicas) is opened with short timeouts: a slow one is skipped, not waited for.
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.unavailable_after = unavailable_after
         self.url = url
         self.target = parse_url(url)
         self.dialect = self.target.dialect
@@ -184,7 +189,8 @@ class Database:
         kwargs = dict(
             user=t.user, password=t.password, database=t.database, charset="utf8mb4",
             # Autocommit: a read is one statement and one round trip; writes BEGIN explicitly.
-            autocommit=True, connect_timeout=CONNECT_TIMEOUT, read_timeout=30, write_timeout=30,
+            autocommit=True, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+            write_timeout=30,
             # Tx.script: the point writer sends a whole commit in two round trips.
             client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS,
         )
@@ -255,7 +261,7 @@ class Database:
         then runs in autocommit, saving the BEGIN and COMMIT round trips.
         """
         autocommit = one_statement and self.dialect == "mysql"
-        deadline = time.monotonic() + UNAVAILABLE_AFTER
+        deadline = time.monotonic() + self.unavailable_after
         attempt = 0
         while True:
             try:

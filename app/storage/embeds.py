@@ -7,7 +7,8 @@ from app.storage.db import Tx
 # The newest minute bucket (an index seek on the rollups primary key) stands for "the data changed":
 # a new point lands in it, or makes a newer one.
 _SQL = (
-    "SELECT s.id, s.account_id, s.name, s.kind, s.unit, s.public, s.embed_key, s.created_at, s.deleted_at,"
+    "SELECT s.id, s.account_id, s.name, s.kind, s.unit, s.direction, s.public, s.embed_key, s.created_at,"
+    " s.deleted_at,"
     " a.timezone, r.ts AS fp_ts, r.n AS fp_n, r.total AS fp_total"
     " FROM stats s JOIN accounts a ON a.id = s.account_id"
     " LEFT JOIN rollups r ON r.stat_id = s.id AND r.res = 60"

@@ -2,8 +2,10 @@
 
 Folding: ingest writes a point's minute row only. A stat's hour and day rows hold every minute row
 with ts < stats.folded_to; the minute rows from folded_to on are "unfolded", and every reader of
-hours or days adds them (read_rollups, read_rollups_many), so a read is exact whether or not the
-fold has run. fold() moves the watermark in the same transaction as the rows it adds, so a crash
+hours or days adds them (read_rollups, read_rollups_many, read_rollup_groups, read_rollup_sums,
+last_bucket), so a read is exact whether or not the fold has run; replace_rollups (imports) folds
+the stat completely first and moves the watermark past the minutes it imports. fold() moves the
+watermark in the same transaction as the rows it adds, so a crash
 leaves either both or neither. A point older than the watermark gets its three rows at once
 (writer.py). On MySQL the writer holds a shared lock on the stats rows it writes and fold() an
 exclusive one, so a fold never misses a minute row being committed.
@@ -101,6 +103,76 @@ def _with_unfolded(rows: list[tuple], minutes: list[dict], res: int, tz: str, st
             row[2] = min(row[2], m["lo"])
             row[3] = max(row[3], m["hi"])
     return [(ts, *merged[ts]) for ts in sorted(merged)]
+
+
+def read_rollup_groups(tx: Tx, stat_id: int, res: int, start: int, end: int, origin: int, width: int) -> list[tuple]:
+    """Rows with start <= ts < end summed per fixed-width group k = (ts - origin) // width (origin <= start),
+    oldest first: (k, total, scaled, n, lo, hi, biggest, rows) with scaled = the sum of total * 2**-64
+    and biggest = the largest |total|. The caller reads `scaled` where total may have left the float
+    range (MariaDB's SUM then answers 0 without an error)."""
+    div = "/" if tx.dialect == "sqlite" else "DIV"   # integer division of integers in both
+    rows = tx.all(
+        f"SELECT (ts - ?) {div} ? AS k, SUM(total) AS total, SUM(total * ?) AS scaled, SUM(n) AS n,"
+        " MIN(lo) AS lo, MAX(hi) AS hi, MAX(ABS(total)) AS biggest, COUNT(*) AS cnt FROM rollups"
+        " WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ? GROUP BY k ORDER BY k",
+        (origin, width, 2.0 ** -64, stat_id, res, start, end),
+    )
+    out = [(int(r["k"]), r["total"], r["scaled"], int(r["n"]), r["lo"], r["hi"], r["biggest"], int(r["cnt"]))
+           for r in rows]
+    if res == MINUTE:
+        return out
+    span = _unfolded_span(tx, stat_id, start, end)
+    if span is None:
+        return out
+    # The few groups the unfolded minutes touch are summed again from exact (fold-aware) rows.
+    first, last, tz = span
+    k0 = max((bucket_start(first, res, tz) - origin) // width, (start - origin) // width)
+    k1 = min((bucket_start(last, res, tz) - origin) // width, (end - 1 - origin) // width)
+    if k1 < k0:
+        return out
+    lo_ts, hi_ts = max(start, origin + k0 * width), min(end, origin + (k1 + 1) * width)
+    redone: dict[int, list] = {}
+    for ts, total, n, lo, hi in read_rollups(tx, stat_id, res, lo_ts, hi_ts):
+        k = (ts - origin) // width
+        g = redone.get(k)
+        if g is None:
+            redone[k] = [total, total * 2.0 ** -64, n, lo, hi, abs(total), 1]
+        else:
+            g[0] += total
+            g[1] += total * 2.0 ** -64
+            g[2] += n
+            g[3], g[4], g[5] = min(g[3], lo), max(g[4], hi), max(g[5], abs(total))
+            g[6] += 1
+    kept = [g for g in out if not k0 <= g[0] <= k1]
+    return sorted(kept + [(k, *g) for k, g in redone.items()])
+
+
+def _unfolded_span(tx: Tx, stat_id: int, start: int, end: int) -> tuple[int, int, str] | None:
+    """(oldest, newest minute ts, zone) of the stat's unfolded minute rows that may fall into hour or
+    day buckets of start <= ts < end; None when there are none."""
+    mark = tx.one("SELECT s.folded_to, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
+                  " WHERE s.id = ?", (stat_id,))
+    if mark is None:
+        return None
+    lo_ts = max(int(mark["folded_to"]), start)
+    if lo_ts >= end + _LONGEST_BUCKET:
+        return None
+    r = tx.one("SELECT MIN(ts) AS a, MAX(ts) AS b FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ?"
+               " AND ts < ?", (stat_id, MINUTE, lo_ts, end + _LONGEST_BUCKET))
+    if r is None or r["a"] is None:
+        return None
+    return int(r["a"]), int(r["b"]), mark["timezone"]
+
+
+def last_bucket(tx: Tx, stat_id: int, res: int) -> int | None:
+    stored = tx.scalar("SELECT MAX(ts) FROM rollups WHERE stat_id = ? AND res = ?", (stat_id, res))
+    if res == MINUTE:
+        return stored
+    span = _unfolded_span(tx, stat_id, 0, 2**62)  # an unfolded minute may start a newer bucket
+    if span is None:
+        return stored
+    newest = bucket_start(span[1], res, span[2])
+    return newest if stored is None else max(int(stored), newest)
 
 
 def delete_rollups_before(tx: Tx, stat_id: int, res: int, before: int) -> int:
@@ -210,3 +282,58 @@ def fold(tx: Tx, upto: dict[int, int]) -> int:
     if rows:
         upsert_rollups(tx, [(*k, *rows[k]) for k in sorted(rows)])
     return folded
+
+
+def replace_rollups(tx: Tx, rows) -> None:
+    """Imports: set each (stat_id, res, ts) row to the given values, so importing twice leaves
+    the same rows (an import owns the buckets it covers). rows as for upsert_rollups.
+
+    Imported rows come at every resolution, so folding must neither add the imported minutes to
+    the imported hours and days nor lose live minutes: the stats are folded completely first, the
+    rows replaced, and the watermark moved past the newest imported minute."""
+    stat_ids = sorted({r[0] for r in rows})
+    newest: dict[int, int] = {}
+    for sid in stat_ids:
+        m = tx.scalar("SELECT MAX(ts) FROM rollups WHERE stat_id = ? AND res = ?", (sid, MINUTE))
+        if m is not None:
+            newest[sid] = int(m) + MINUTE
+    fold(tx, newest)
+    _replace(tx, rows)
+    imported: dict[int, int] = {}
+    for s_id, res, ts, *_ in rows:
+        if res == MINUTE and ts + MINUTE > imported.get(s_id, 0):
+            imported[s_id] = int(ts) + MINUTE
+    greatest = "MAX" if tx.dialect == "sqlite" else "GREATEST"
+    for sid, upto in sorted(imported.items()):
+        tx.execute(f"UPDATE stats SET folded_to = {greatest}(folded_to, ?) WHERE id = ?", (upto, sid))
+
+
+def _replace(tx: Tx, rows) -> None:
+    if tx.dialect == "sqlite":
+        tx.executemany(
+            "INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (stat_id, res, ts) DO UPDATE SET total = excluded.total, n = excluded.n,"
+            " lo = excluded.lo, hi = excluded.hi", rows)
+        return
+    for i in range(0, len(rows), CHUNK):
+        values = ",".join(
+            f"({int(s)},{int(r)},{int(t)},{float(a)!r},{int(n)},{float(lo)!r},{float(hi)!r})"
+            for s, r, t, a, n, lo, hi in rows[i:i + CHUNK]
+        )
+        tx.execute_raw("INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES " + values
+                       + " ON DUPLICATE KEY UPDATE total = VALUES(total), n = VALUES(n), lo = VALUES(lo),"
+                         " hi = VALUES(hi)")
+
+
+def read_rollup_sums(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
+    """(ts, total, n) rows with start <= ts < end, oldest first, as the driver's plain tuples:
+    the Graphite API reads up to 10,080 rows per series, where building a dict per row shows."""
+    cur = tx.conn.cursor()
+    cur.execute(tx._sql("SELECT ts, total, n FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ?"
+                        " ORDER BY ts"), (stat_id, res, start, end))
+    rows = cur.fetchall()
+    cur.close()
+    if res == MINUTE or _unfolded_span(tx, stat_id, start, end) is None:
+        return rows
+    # Hours and days with unfolded minutes: the exact (fold-aware) rows instead.
+    return [(ts, total, n) for ts, total, n, _lo, _hi in read_rollups(tx, stat_id, res, start, end)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.params import is_int
 from app.storage.db import Tx
 
 _COLS = ("id, account_id, period, enabled, hour, stat_ids, due_at, next_attempt_at, attempts, claimed_by,"
@@ -60,7 +61,7 @@ def finish_schedule(tx: Tx, schedule_id: int, worker: str, *, due_at: int, next_
 def _decode(row: dict | None) -> dict | None:
     if row is None:
         return None
-    ids = [int(p) for p in str(row["stat_ids"] or "").split(",") if p.strip().isdigit()]
+    ids = [int(p) for p in str(row["stat_ids"] or "").split(",") if is_int(p, 1, 2**62)]
     return {**row, "stat_ids": ids, "enabled": bool(row["enabled"])}
 
 

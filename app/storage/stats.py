@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.storage.db import Tx
 
-_COLS = "s.id, s.account_id, s.name, s.kind, s.classic_key, s.embed_key, s.public, s.unit, s.created_at, s.deleted_at"
+_COLS = ("s.id, s.account_id, s.name, s.kind, s.classic_key, s.embed_key, s.public, s.unit, s.direction, s.created_at,"
+         " s.deleted_at")
 # Last data is derived from the newest bucket (an index seek on the rollups primary key), so the
 # write path never has to update the stats row.
 _LAST = (
@@ -87,7 +88,7 @@ def list_stats(tx: Tx, account_id: int, *, deleted: bool = False, offset: int = 
 
 
 def update_stat(tx: Tx, account_id: int, stat_id: int, **fields) -> int:
-    allowed = {"name", "unit", "public", "deleted_at", "embed_key", "classic_key"}
+    allowed = {"name", "unit", "public", "deleted_at", "embed_key", "classic_key", "direction"}
     cols = [c for c in fields if c in allowed]
     if not cols:
         return 0
@@ -131,3 +132,10 @@ def classic_stat(tx: Tx, classic_key: str) -> dict | None:
     return tx.one(
         "SELECT s.id, s.kind, a.ukey, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
         " WHERE s.classic_key = ?", (classic_key,))
+
+
+def live_stat_index(tx: Tx, account_id: int) -> dict[str, dict]:
+    """name -> {id, name, kind} of the account's live stats, without last-data lookups (the Graphite
+    API matches wildcards against every name)."""
+    return {r["name"]: r for r in tx.all(
+        "SELECT id, name, kind FROM stats WHERE account_id = ? AND deleted_at IS NULL", (account_id,))}

@@ -16,6 +16,8 @@ from app.errors import EyrieError
 from app.interactors import health
 from app.storage.db import Database
 from app.web import filters
+from app.web.headers import apply_headers
+from app.web.sessions import PublicAwareSessionInterface
 
 log = logging.getLogger("eyrie.web")
 HTMX = "htmx-2.0.11.min.js"
@@ -45,11 +47,22 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
         "partials": FileSystemLoader(str(ROOT / "partials")),
     })
     filters.register(app)
+    from app.web import static_manifest
+
+    static_manifest.install(app, ROOT / "static")
+    from app.humane_time import when
+
+    app.jinja_env.filters["when"] = when
     db = db or Database(config.database_url)
     app.extensions["eyrie.db"] = db
     app.extensions["eyrie.config"] = config
     app.extensions["eyrie.clock"] = clock
 
+    app.session_interface = PublicAwareSessionInterface()
+    if hasattr(db, "replicas"):  # reads on replicas: keep each user's own writes visible to them
+        from app.web import freshness
+
+        freshness.install(app)
     csrf = CSRFProtect(app)
     for module in _blueprint_modules():
         app.register_blueprint(module.bp)
@@ -58,10 +71,14 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
     from app.web.ratelimit import apply_limits
 
     apply_limits(app)
+    apply_headers(app, https=config.base_url.startswith("https://"))
+
+    from app.web.auth import base_url
 
     @app.context_processor
     def chrome():
-        return {"htmx_js": HTMX, "account": g.get("account"), "base_url": config.base_url, "dev": config.dev,
+        return {"htmx_js": HTMX, "account": g.get("account"), "base_url": base_url(), "dev": config.dev,
+                "live_refresh": config.live_refresh,
                 "url_endpoints": app.view_functions.keys()}
 
     @app.route("/healthz")
@@ -94,7 +111,7 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
 
 # Each area of the web app is one module with one blueprint `bp`.
 BLUEPRINTS = ("accounts", "stats", "stat_page", "analysis", "docs", "dashboards", "alerts", "reports", "embeds",
-              "alerts_api", "export_api")
+              "alerts_api", "export_api", "graphite_api")
 
 
 def _blueprint_modules():

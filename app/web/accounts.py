@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlparse
+from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, g, redirect, request, session, url_for
 
 from app.errors import EyrieError
 from app.interactors import accounts as acc
 from app.rollups import zone
-from app.web.auth import config, db, login_required, now, sign_in
+from app.web.auth import base_url, config, db, login_required, now, sign_in
 from app.web.present import page
 
 bp = Blueprint("accounts", __name__)
 
-COMMON_TIMEZONES = [
-    "UTC", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York", "America/Sao_Paulo",
-    "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Moscow", "Africa/Johannesburg", "Asia/Dubai",
-    "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
-]
+@cache
+def _zones() -> tuple[str, ...]:
+    return ("UTC", *sorted(available_timezones() - {"UTC"}))
+
+
+def all_timezones() -> list[str]:
+    """Every IANA zone this system knows, UTC first (the signup form preselects the browser's own)."""
+    return list(_zones())
 
 
 def _safe_next(target: str | None) -> str:
@@ -41,7 +46,7 @@ def signup():
         except EyrieError as exc:
             error = exc
     return page("partials/accounts/signup.html", layout="layouts/base.html", title="Sign up", error=error,
-                form=form, timezones=COMMON_TIMEZONES, status=400 if error else 200)
+                form=form, timezones=all_timezones(), status=400 if error else 200)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -68,7 +73,7 @@ def logout():
 def reset_request():
     sent = False
     if request.method == "POST":
-        acc.request_password_reset(db(), config(), request.form.get("email", ""), now())
+        acc.request_password_reset(db(), config(), request.form.get("email", ""), now(), base_url())
         sent = True
     return page("partials/accounts/reset_request.html", layout="layouts/base.html", title="Reset password",
                 sent=sent)
@@ -95,12 +100,17 @@ def reset(token: str):
 # -- settings ---------------------------------------------------------------------------------
 
 
-def _settings(error=None, new_token=None, status=200):
+def _settings(error=None, new_token=None, status=200, saved: str = ""):
     view = acc.settings_view(db(), g.account["id"])
     data = {k: v for k, v in view.items() if k != "tokens"}
     data["tokens"] = [{"id": t["id"], "name": t["name"], "created_at": t["created_at"]} for t in view["tokens"]]
     return page("partials/accounts/settings.html", title="Settings", data=data, s=view, error=error,
-                new_token=new_token, timezones=sorted(set(COMMON_TIMEZONES + [view["timezone"]])), status=status)
+                new_token=new_token, saved=saved, timezones=_with(all_timezones(), view["timezone"]),
+                status=status)
+
+
+def _with(zones: list[str], current: str) -> list[str]:
+    return zones if current in zones else [current, *zones]
 
 
 @bp.get("/settings")
@@ -146,6 +156,26 @@ def revoke_token(token_id: int):
 @login_required
 def rotate_ukey():
     return _settings_action(lambda: acc.rotate_ukey(db(), g.account["id"]) and None)
+
+
+@bp.post("/settings/metrics-token")
+@login_required
+def rotate_metrics_token():
+    from app.interactors.listeners import rotate_metrics_token
+
+    return _settings_action(lambda: rotate_metrics_token(db(), g.account["id"]) and None)
+
+
+@bp.post("/settings/password")
+@login_required
+def change_password():
+    try:
+        account = acc.change_password(db(), g.account["id"], request.form.get("current_password", ""),
+                                      request.form.get("new_password", ""), request.form.get("confirm", ""))
+    except EyrieError as exc:
+        return _settings(error=exc, status=exc.status)
+    sign_in(account)   # this session stays signed in; every other one is signed out by the new hash
+    return _settings(saved="Your password was changed. Other sessions are signed out.")
 
 
 @bp.post("/settings/preferences")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, request, url_for
 
-from app.errors import EyrieError
+from app.errors import EyrieError, Invalid
 from app.interactors import alerts as al
 from app.interactors import reports as rp
+from app.interactors.stats import parse_stat_id
 from app.web.auth import config, db, login_required, now
 from app.web.present import is_htmx, page
 
@@ -22,10 +23,23 @@ def index():
     return _index()
 
 
-def _index():
+def _index(status: int = 200, error=None, form=None, saved: str = ""):
     view = al.alerts_page(db(), g.account["id"])
     return page("partials/alerts/index.html", title="Alerts", data=_json(view), view=view, now=now(),
-                tz=g.account["timezone"])
+                tz=g.account["timezone"], status=status, error=error, form=form or {}, saved=saved)
+
+
+def _form() -> dict:
+    form = {k: request.form.get(k) for k in FORM_FIELDS}
+    form["email"] = "on" if request.form.get("email") else "off"
+    return form
+
+
+def _after(stat_id: int, saved: str = ""):
+    """The stat's panel (when the form came from it) or the alerts page; a redirect without htmx."""
+    if request.form.get("panel"):
+        return _panel(stat_id) if is_htmx() else redirect(url_for("alerts.stat_panel", stat_id=stat_id), code=303)
+    return _index(saved=saved) if is_htmx() else redirect(url_for("alerts.index"), code=303)
 
 
 def _panel(stat_id: int, status: int = 200, error=None, form=None):
@@ -43,10 +57,9 @@ def stat_panel(stat_id: int):
 @bp.post("/stats/<int:stat_id>/alerts")
 @login_required
 def create(stat_id: int):
-    form = {k: request.form.get(k) for k in FORM_FIELDS}
-    form["email"] = "on" if request.form.get("email") else "off"
+    form = _form()
     try:
-        al.create_alert(db(), g.account["id"], stat_id, form, now())
+        al.create_alert(db(), g.account["id"], stat_id, form, now(), allow_private=config().webhook_allow_private)
     except EyrieError as exc:
         if exc.status == 404:
             raise
@@ -56,14 +69,62 @@ def create(stat_id: int):
     return _panel(stat_id)
 
 
+@bp.post("/alerts")
+@login_required
+def create_any():
+    """The alerts page's own form: the stat is a field of it."""
+    form = _form()
+    form["stat_id"] = request.form.get("stat_id", "")
+    try:
+        stat_id = parse_stat_id(form["stat_id"])
+        al.create_alert(db(), g.account["id"], stat_id, form, now())
+    except EyrieError as exc:
+        if exc.status == 404:
+            exc = Invalid("pick one of your stats", field="stat_id")
+        return _index(status=400, error=exc, form=form)
+    return _index(saved="Alert added.") if is_htmx() else redirect(url_for("alerts.index"), code=303)
+
+
+@bp.get("/alerts/<int:alert_id>/edit")
+@login_required
+def edit(alert_id: int):
+    view = al.alert_form(db(), g.account["id"], alert_id)
+    return page("partials/alerts/edit.html", title="Edit alert", data={"alert": _json({"alerts": [view["alert"]],
+                "events": []})["alerts"][0]}, view=view, htmx=is_htmx(), panel=bool(request.args.get("panel")))
+
+
+@bp.post("/alerts/<int:alert_id>")
+@login_required
+def update(alert_id: int):
+    form = _form()
+    try:
+        alert = al.update_alert(db(), g.account["id"], alert_id, form, now())
+    except EyrieError as exc:
+        if exc.status == 404:
+            raise
+        view = al.alert_form(db(), g.account["id"], alert_id)
+        resp = page("partials/alerts/edit.html", title="Edit alert", view=view, form=form, error=exc, htmx=is_htmx(),
+                    panel=bool(request.form.get("panel")), status=exc.status)
+        # The form (not the whole page or panel it was aimed at) comes back, its bad field marked.
+        resp.headers["HX-Retarget"] = f"#alert-edit-{alert_id}"
+        resp.headers["HX-Reswap"] = "outerHTML"
+        return resp
+    return _after(alert["stat_id"], saved="Alert saved.")
+
+
+@bp.post("/alerts/<int:alert_id>/pause")
+@login_required
+def pause(alert_id: int):
+    paused = request.form.get("paused", "1").strip().lower() in ("1", "on", "true", "yes")
+    alert = al.pause_alert(db(), g.account["id"], alert_id, paused, now())
+    return _after(alert["stat_id"], saved="Alert paused." if paused else "Alert resumed.")
+
+
 @bp.post("/alerts/<int:alert_id>/delete")
 @login_required
 def delete(alert_id: int):
-    stat_id = al.delete_alert(db(), g.account["id"], alert_id)
     # The stat's panel asks for itself back; the overview page gets the overview.
-    if request.form.get("panel"):
-        return _panel(stat_id) if is_htmx() else redirect(url_for("alerts.stat_panel", stat_id=stat_id), code=303)
-    return _index() if is_htmx() else redirect(url_for("alerts.index"), code=303)
+    return _after(al.delete_alert(db(), g.account["id"], alert_id))
 
 
 # The link in the "a new stat was created" mail: no login, the signed token is the authorization.
@@ -83,4 +144,4 @@ def _json(view: dict) -> dict:
     """The JSON answer: alerts and events without secrets."""
     hide = {"webhook_secret"}
     return {"alerts": [{k: v for k, v in a.items() if k not in hide} for a in view["alerts"]],
-            "events": view["events"]}
+            "events": view.get("events", [])}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from app.interactors import alerts
-from app.web.auth import db, now
+from app.web.auth import config, db, now
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/x/<token>")
 CSRF_EXEMPT = True  # authenticated by the token in the path, never by a cookie
@@ -20,7 +20,7 @@ def index(token: str):
 def create(token: str):
     # Form parameters as StatHat took them; query-string parameters count too (curl -d vs ?a=b).
     params = {**request.args.to_dict(), **request.form.to_dict()}
-    return jsonify(alerts.api_create(db(), token, params, now()))
+    return jsonify(alerts.api_create(db(), token, params, now(), allow_private=config().webhook_allow_private))
 
 
 @bp.get("/alerts/<alert_id>")

@@ -24,8 +24,9 @@ def _present(view: dict, status: int = 200, **ctx):
 @bp.get("/analyze")
 @login_required
 def index():
-    view = an.overlay_view(db(), g.account, request.args.getlist("s"), request.args.get("tf"), now(),
-                           query=request.args.get("q", ""))
+    a = request.args
+    view = an.overlay_view(db(), g.account, a.getlist("s"), a.get("tf"), now(), query=a.get("q", ""),
+                           start=a.get("start"), end=a.get("end"), scale=a.get("scale"))
     return _present(view)
 
 

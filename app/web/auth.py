@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, g, has_request_context, redirect, request, session, url_for
 
 from app.errors import NotFound
 from app.interactors.accounts import get_account, session_version
@@ -16,6 +16,14 @@ def db():
 
 def config():
     return current_app.extensions["eyrie.config"]
+
+
+def base_url() -> str:
+    """Where this server is reached: EYRIE_BASE_URL, or the address this request came to (behind
+    nginx, the forwarded host and scheme as the proxy fix trusts them), so pasted snippets work."""
+    if config().base_url or not has_request_context():
+        return config().mail_base_url
+    return request.host_url.rstrip("/")
 
 
 def now() -> int:

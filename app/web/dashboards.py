@@ -61,7 +61,7 @@ def _present_grid(view: dict, dashboard_id: int):
     if wants_json():
         return jsonify(view["data"])
     if is_htmx():
-        return fragment(GRID, v=view, mode="edit")
+        return fragment(GRID, v=view, mode="edit", oob=True)   # and the tile count beside the title
     return redirect(url_for("dashboards.show", dashboard_id=dashboard_id), code=303)
 
 

@@ -3,11 +3,12 @@ live reload of the open page when a template or static file changes, and the mai
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 
 from app.mail import read_outbox
 from app.web.present import page
@@ -66,12 +67,63 @@ def reload_stream():
 
 @bp.get("/outbox")
 def outbox():
-    mails = []
-    for name, msg in read_outbox(current_app.extensions["eyrie.config"].var_dir)[:50]:
-        text = msg.get_body(("plain",))
-        mails.append({"name": name, "to": msg["To"], "subject": msg["Subject"], "date": name.split("-")[0],
-                      "text": text.get_content() if text else ""})
+    """Mail the dev server sent (no EYRIE_SMTP_URL): newest first, by subject and time."""
+    mails = [_summary(name, msg) for name, msg in _outbox()[:100]]
     return page("partials/dev/outbox.html", layout="layouts/base.html", title="Outbox", data=mails, mails=mails)
+
+
+@bp.get("/outbox/<name>")
+def outbox_mail(name: str):
+    msg = _find(name)
+    mail = _summary(name, msg)
+    text = msg.get_body(("plain",))
+    mail["text"] = text.get_content() if text else ""
+    mail["has_html"] = msg.get_body(("html",)) is not None
+    return page("partials/dev/outbox.html", layout="layouts/base.html", title=mail["subject"] or "Mail", data=mail,
+                mails=[], mail=mail)
+
+
+@bp.get("/outbox/<name>/html")
+def outbox_html(name: str):
+    """The HTML part as a mail client shows it, its inline images (cid:) made data: URLs. Served into a
+    sandboxed iframe with a CSP that allows no script."""
+    import base64
+
+    msg = _find(name)
+    part = msg.get_body(("html",))
+    if part is None:
+        abort(404)
+    html = part.get_content()
+    for p in msg.walk():
+        cid = (p["Content-ID"] or "").strip("<>")
+        if cid and p.get_content_maintype() == "image":
+            data = base64.b64encode(p.get_content()).decode()
+            html = html.replace(f"cid:{cid}", f"data:{p.get_content_type()};base64,{data}")
+    return Response(html, mimetype="text/html", headers={
+        "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox",
+        "X-Content-Type-Options": "nosniff"})
+
+
+def _outbox():
+    return read_outbox(current_app.extensions["eyrie.config"].var_dir)
+
+
+_NAME = re.compile(r"^[0-9]{1,16}-[0-9a-f]{8}\.eml$")
+
+
+def _find(name: str):
+    if not _NAME.fullmatch(name):
+        abort(404)
+    for n, msg in _outbox():
+        if n == name:
+            return msg
+    abort(404)
+
+
+def _summary(name: str, msg) -> dict:
+    ms = name.split("-")[0]
+    return {"name": name, "to": msg["To"], "subject": msg["Subject"] or "(no subject)",
+            "sent_at": int(ms) // 1000 if ms.isdigit() else None}
 
 
 def watch(paths: list[str]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from app.interactors import docs
-from app.web.auth import config, db, login_required, now
+from app.web.auth import base_url, db, login_required, now
 from app.web.present import page
 
 bp = Blueprint("docs", __name__)
@@ -14,5 +14,5 @@ bp = Blueprint("docs", __name__)
 @bp.get("/docs")
 @login_required
 def index():
-    view = docs.docs_view(db(), g.account["id"], config().base_url, now())
+    view = docs.docs_view(db(), g.account["id"], base_url(), now())
     return page("partials/docs/index.html", title="Send data", data=view, view=view)

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
+from markupsafe import Markup
+
+from app import numbers
 from app.rollups import zone
 
 
 def number(value, digits: int = 3) -> str:
-    """1234567 -> 1.23M, 0.000123 -> 0.000123, 42 -> 42; None -> an en dash."""
-    if value is None:
-        return "–"
-    v = float(value)
-    if math.isnan(v) or math.isinf(v):
-        return "–"
-    a = abs(v)
-    # Thousands get a "k" only from 10,000 up: 1234 reads better than 1.23k.
-    for limit, divisor, suffix in ((1e12, 1e12, "T"), (1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
-        if a >= limit:
-            return f"{v / divisor:.{digits}g}{suffix}"
-    if v == int(v) and a < 1e4:
-        return f"{int(v)}"
-    return f"{v:.{digits}g}" if a < 1 else f"{v:.{max(digits - len(str(int(a))), 0) + 1}f}".rstrip("0").rstrip(".")
+    """1234567 -> 1.23M, 0.000123 -> 0.000123, 42 -> 42; None -> an en dash (app.numbers: one format)."""
+    return numbers.number(value, digits)
+
+
+def amount(value, unit: str = "") -> Markup:
+    """The number with the stat's unit, the unit in a span so pages can mute it: 152<span> ms</span>, $1.2k."""
+    before, num, after = numbers.parts(value, unit)
+    if num == numbers.DASH:
+        return Markup('<span class="muted">–</span>')
+    return Markup("{}{}{}").format(before, num, Markup('<span class="unit">{}</span>').format(after) if after else "")
+
+
+def change(pct) -> str:
+    return numbers.change(pct)
 
 
 def localtime(ts, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -49,4 +51,5 @@ def spark(values, kind: str = "value", label: str = ""):
 
 
 def register(app) -> None:
-    app.jinja_env.filters.update(number=number, localtime=localtime, ago=ago, spark=spark)
+    app.jinja_env.globals["stat_directions"] = list(numbers.DIRECTION_LABELS.items())
+    app.jinja_env.filters.update(number=number, amount=amount, change=change, localtime=localtime, ago=ago, spark=spark)

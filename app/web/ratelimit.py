@@ -1,9 +1,17 @@
-"""Login and reset attempts are rate-limited (Flask-Limiter, in memory, per process and per app)."""
+"""Sign-in, sign-up and reset attempts are rate-limited (Flask-Limiter, in memory, per process and per app).
+
+Each of these forms can tell whether an email has an account (login by its answer, signup by "already
+exists"), so each gets a limit per address: nobody can test a list of emails at speed."""
 
 from __future__ import annotations
 
 from flask import Flask, request
 from flask_limiter import Limiter
+
+LOGIN_PER_ACCOUNT = "10 per minute"
+LOGIN_PER_ADDRESS = "30 per minute"
+SIGNUP_PER_ADDRESS = "5 per minute;30 per hour"
+RESET_PER_ADDRESS = "5 per minute;30 per hour"
 
 
 def _remote() -> str:
@@ -18,7 +26,8 @@ def _login_key() -> str:
 def apply_limits(app: Flask) -> Limiter:
     limiter = Limiter(_remote, app=app, storage_uri="memory://", default_limits=[])
     views = app.view_functions
-    views["accounts.login"] = limiter.limit("10 per minute", methods=["POST"], key_func=_login_key)(
-        limiter.limit("30 per minute", methods=["POST"])(views["accounts.login"]))
-    views["accounts.reset_request"] = limiter.limit("5 per minute", methods=["POST"])(views["accounts.reset_request"])
+    views["accounts.login"] = limiter.limit(LOGIN_PER_ACCOUNT, methods=["POST"], key_func=_login_key)(
+        limiter.limit(LOGIN_PER_ADDRESS, methods=["POST"])(views["accounts.login"]))
+    for endpoint, limit in (("accounts.signup", SIGNUP_PER_ADDRESS), ("accounts.reset_request", RESET_PER_ADDRESS)):
+        views[endpoint] = limiter.limit(limit, methods=["POST"])(views[endpoint])
     return limiter

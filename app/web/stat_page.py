@@ -9,7 +9,7 @@ import json
 from flask import Blueprint, flash, g, jsonify, make_response, redirect, render_template, request, url_for
 
 from app.interactors import stat_page as sp
-from app.web.auth import config, db, login_required, now
+from app.web.auth import base_url, db, login_required, now
 from app.web.present import fragment, is_htmx, page, wants_json
 
 bp = Blueprint("stat_page", __name__)
@@ -18,7 +18,7 @@ PAGE = "partials/stat/page.html"
 VIEW = "partials/stat/view.html"
 BUILDER = "partials/embed/builder.html"
 WIDGETS = {"name": "partials/stat/name.html", "unit": "partials/stat/unit.html",
-           "public": "partials/stat/public.html"}
+           "public": "partials/stat/public.html", "direction": "partials/stat/direction.html"}
 
 
 def _tz() -> str:
@@ -39,7 +39,7 @@ def present_view(view: dict):
     ctx = dict(v=view, s=view["stat"], now=now(), title=view["stat"]["name"])
     if wants_json() or (is_htmx() and not _history_restore()):
         return page(VIEW, data=data, **ctx)
-    ctx["eb"] = sp.embed_options(view["stat"], {}, config().base_url)   # the embed builder, at its defaults
+    ctx["eb"] = sp.embed_options(view["stat"], {}, base_url())   # the embed builder, at its defaults
     resp = make_response(render_template("layouts/app.html", partial=PAGE, **ctx))
     resp.vary.add("HX-Request")
     resp.vary.add("Accept")
@@ -100,24 +100,27 @@ def present_download(data: dict, fmt: str):
 @login_required
 def show(stat_id: int):
     fragment_only = is_htmx() and not _history_restore() and not wants_json()
-    view = sp.stat_view(db(), g.account["id"], stat_id, request.args.get("tf"),
-                        sp.parse_compare(request.args.get("compare")), now(), _tz(), with_points=wants_json(),
-                        with_summary=not fragment_only)
+    a = request.args
+    view = sp.stat_view(db(), g.account["id"], stat_id, a.get("tf"), sp.parse_compare(a.get("compare")), now(), _tz(),
+                        with_points=wants_json(), with_summary=not fragment_only, start=a.get("start"),
+                        end=a.get("end"), width=a.get("w"))
     return present_view(view)
 
 
 @bp.get("/stats/<int:stat_id>/data.csv")
 @login_required
 def data_csv(stat_id: int):
-    return present_download(sp.stat_download(db(), g.account["id"], stat_id, request.args.get("tf"), now(), _tz()),
-                            "csv")
+    a = request.args
+    return present_download(sp.stat_download(db(), g.account["id"], stat_id, a.get("tf"), now(), _tz(),
+                                             start=a.get("start"), end=a.get("end")), "csv")
 
 
 @bp.get("/stats/<int:stat_id>/data.json")
 @login_required
 def data_json(stat_id: int):
-    return present_download(sp.stat_download(db(), g.account["id"], stat_id, request.args.get("tf"), now(), _tz()),
-                            "json")
+    a = request.args
+    return present_download(sp.stat_download(db(), g.account["id"], stat_id, a.get("tf"), now(), _tz(),
+                                             start=a.get("start"), end=a.get("end")), "json")
 
 
 @bp.post("/stats/<int:stat_id>/name")
@@ -132,6 +135,12 @@ def unit(stat_id: int):
     return present_widget("unit", sp.set_unit(db(), g.account["id"], stat_id, request.form.get("unit", "")))
 
 
+@bp.post("/stats/<int:stat_id>/direction")
+@login_required
+def direction(stat_id: int):
+    return present_widget("direction", sp.set_direction(db(), g.account["id"], stat_id, request.form.get("direction")))
+
+
 @bp.post("/stats/<int:stat_id>/public")
 @login_required
 def public(stat_id: int):
@@ -142,13 +151,13 @@ def public(stat_id: int):
 @bp.get("/stats/<int:stat_id>/embed")
 @login_required
 def embed_builder(stat_id: int):
-    return present_builder(sp.embed_builder(db(), g.account["id"], stat_id, request.args, config().base_url))
+    return present_builder(sp.embed_builder(db(), g.account["id"], stat_id, request.args, base_url()))
 
 
 @bp.post("/stats/<int:stat_id>/embed-key")
 @login_required
 def rotate_embed_key(stat_id: int):
-    return present_builder(sp.rotate_embed_key(db(), g.account["id"], stat_id, config().base_url), rotated=True)
+    return present_builder(sp.rotate_embed_key(db(), g.account["id"], stat_id, base_url()), rotated=True)
 
 
 @bp.post("/stats/<int:stat_id>/delete")

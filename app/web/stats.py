@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, request, url_for
 
 from app.interactors import stats as st
-from app.web.auth import config, db, login_required, now
+from app.web.auth import base_url, db, login_required, now
 from app.web.present import is_htmx, page
 
 bp = Blueprint("stats", __name__)
@@ -13,16 +13,9 @@ bp = Blueprint("stats", __name__)
 
 def _list(status: int = 200, message: str | None = None):
     view = st.list_view(db(), g.account["id"], now(), query=request.args.get("q", ""),
-                        sort=request.args.get("sort", "name"), offset=_int(request.args.get("offset")))
+                        sort=request.args.get("sort", "name"), offset=request.args.get("offset"))
     return page("partials/stats/index.html", title="Stats", data=view, view=view, now=now(), message=message,
-                ezkey=g.account["email"], base_url=config().base_url, status=status)
-
-
-def _int(raw) -> int:
-    try:
-        return max(0, int(raw or 0))
-    except ValueError:
-        return 0
+                ezkey=g.account["email"], base_url=base_url(), status=status)
 
 
 @bp.get("/")
@@ -34,8 +27,7 @@ def index():
 @bp.post("/stats/delete")
 @login_required
 def delete_selected():
-    ids = [_int(i) for i in request.form.getlist("stat")]
-    n = st.trash_stats(db(), g.account["id"], [i for i in ids if i], now())
+    n = st.trash_stats(db(), g.account["id"], request.form.getlist("stat"), now())
     if not is_htmx():
         return redirect(url_for("stats.index"))
     msg = f"Moved {n} stat{'s' if n != 1 else ''} to the trash." if n else "Select the stats to delete first."
