@@ -198,3 +198,58 @@ def test_a_stat_renamed_in_another_process_is_not_written_through_a_cached_name(
     assert fresh is not None and fresh["id"] != sid
     assert stored_rollup(db, sid, MINUTE, BASE) == (1.0, 1, 1.0, 1.0)
     assert stored_rollup(db, fresh["id"], MINUTE, BASE) == (5.0, 1, 5.0, 5.0)
+
+
+def _unfolded_stat(db, account, name: str, points) -> int:
+    """A stat whose points after the first are committed as minute rows the fold never reached."""
+    record_ez(db, account.ezkey, [EzItem(stat=name, count=points[0][1], t=points[0][0])], NOW)
+    sid = stat_row(db, account.id, name)["id"]
+    db.writer.idle()
+    _commit_minutes_only(db, sid, points[1:])
+    return sid
+
+
+def test_grouped_day_sums_and_graphite_sums_include_unfolded_minutes(db, account):
+    points = [(BASE, 1.0)] + _points(7)
+    sid = _unfolded_stat(db, account, "g", points)
+    want = _oracle(sid, points, "UTC")
+    origin, width = BASE - BASE % DAY - 10 * DAY - DAY // 2, 2 * DAY
+    groups = db.read(lambda tx: pq.read_rollup_groups(tx, sid, DAY, origin + DAY // 2, NOW + DAY, origin, width))
+    expect: dict[int, list] = {}
+    for (res, ts), (total, n, lo, hi) in want.items():
+        if res == DAY:
+            g = expect.setdefault((ts - origin) // width, [0.0, 0, lo, hi, 0])
+            g[0] += total
+            g[1] += n
+            g[2], g[3] = min(g[2], lo), max(g[3], hi)
+            g[4] += 1
+    assert [k for k, *_ in groups] == sorted(expect)
+    for k, total, scaled, n, lo, hi, biggest, rows in groups:
+        e = expect[k]
+        assert (total, n, lo, hi, rows) == (pytest.approx(e[0]), e[1], e[2], e[3], e[4])
+        assert scaled == pytest.approx(e[0] * 2.0 ** -64)
+        days = [want[(DAY, ts)][0] for (res, ts) in want if res == DAY and (ts - origin) // width == k]
+        assert biggest == max(abs(t) for t in days)
+    for res in (HOUR, DAY):
+        sums = db.read(lambda tx, res=res: pq.read_rollup_sums(tx, sid, res, 0, 2**40))
+        assert [(ts, pytest.approx(t), n) for ts, t, n in sums] == \
+            [(ts, row[0], row[1]) for (r, ts), row in sorted(want.items()) if r == res]
+        assert db.read(lambda tx, res=res: pq.last_bucket(tx, sid, res)) == max(ts for r, ts in want if r == res)
+
+
+def test_an_import_over_unfolded_minutes_counts_each_point_once(db, account):
+    points = [(BASE, 1.0)] + _points(8)
+    sid = _unfolded_stat(db, account, "imp", points)
+    # The import owns one hour (its minute, hour and day rows): live minutes elsewhere stay counted.
+    hour = BASE + HOUR
+    imported = [(sid, MINUTE, hour + 120, 5.0, 1, 5.0, 5.0), (sid, HOUR, hour, 5.0, 1, 5.0, 5.0)]
+    db.run(lambda tx: pq.replace_rollups(tx, imported))
+    assert _folded_to(db, sid) >= hour + 120 + MINUTE
+    live = [(ts, v) for ts, v in points if not hour <= ts < hour + HOUR]
+    want = _oracle(sid, live + [(hour + 120, 5.0)], "UTC")
+    got = _seen(db, sid)
+    for key in [(HOUR, hour), (MINUTE, hour + 120)]:
+        assert got[key][:2] == (5.0, 1)
+    for (res, ts), row in want.items():
+        if res == HOUR and ts != hour:
+            assert got[(res, ts)][1] == row[1] and got[(res, ts)][0] == pytest.approx(row[0]), (res, ts)
