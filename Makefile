@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 PORT  ?= 8000
 
-.PHONY: run test venv dev-venv test-deps lint bench clean cluster cluster-down release
+.PHONY: run test venv dev-venv test-deps lint bench bench-peer clean cluster cluster-down release
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -34,6 +34,12 @@ lint: dev-venv
 
 bench: dev-venv
 	$(PY) bench/ingest.py
+
+# Eyrie's ingest beside Graphite's carbon, back to back (bench/README.md). BENCH_PEER_ARGS: e.g.
+# --scale, --history 10000000, --ab-root ../main (single posts A/B against a checkout of main).
+GRAPHITE_BENCH_DIR ?= $(CURDIR)/var/graphite-bench
+bench-peer: dev-venv
+	GRAPHITE_BENCH_DIR=$(GRAPHITE_BENCH_DIR) $(PY) bench/peer.py $(BENCH_PEER_ARGS)
 
 clean:
 	rm -rf $(VENV) var test-artifacts tests/clients/node_modules

@@ -97,6 +97,27 @@ class RollupBatch:
         return len(self.rows)
 
 
+class MinuteBatch(RollupBatch):
+    """Only the minute rows: what ingest hands the writer, which adds the hour and day rows itself
+    where the stat's watermark asks for them (see storage/points.py on folding)."""
+
+    __slots__ = ()
+
+    def add(self, stat_id: int, ts: int, value: float, tz: str = "UTC") -> None:
+        self.points += 1
+        key = (stat_id, MINUTE, ts - ts % MINUTE)
+        row = self.rows.get(key)
+        if row is None:
+            self.rows[key] = [value, 1, value, value]
+        else:
+            row[0] += value
+            row[1] += 1
+            if value < row[2]:
+                row[2] = value
+            if value > row[3]:
+                row[3] = value
+
+
 def merge_row(a: tuple[float, int, float, float], b: tuple[float, int, float, float]):
     """What the database does on conflict: the same arithmetic, for tests and readers."""
     return (a[0] + b[0], a[1] + b[1], min(a[2], b[2]), max(a[3], b[3]))

@@ -18,11 +18,12 @@ from app.config import ROOT, Retention
 from app.interactors.alerts import check_due, create_alert
 from app.interactors.ingest import EzItem, record_ez
 from app.interactors.notify import MAX_ATTEMPTS, deliver_due
+from app.rollups import bucket_start
 from app.storage.db import Database
 from app.webhooks import SIGNATURE_HEADER, verify
 from app.worker import run_once
 from tests.conftest import NOW
-from tests.helpers import count_rows, stat_row
+from tests.helpers import count_rows, rollup, stat_row
 from tests.support.smtp import SmtpSink, WebhookSink
 
 
@@ -226,17 +227,27 @@ def test_retention_prunes_old_rollups_per_resolution(db, account, config):
     from app.interactors.retention import prune
     from app.rollups import DAY, HOUR, MINUTE
 
-    record_ez(db, account.ezkey, [EzItem(stat="old", count=1, t=NOW - 40 * DAY), EzItem(stat="old", count=1, t=NOW)],
+    old = NOW - 40 * DAY
+    record_ez(db, account.ezkey, [EzItem(stat="old", count=1, t=old), EzItem(stat="old", count=1, t=NOW)],
               NOW, bulk=True)
+    sid = stat_row(db, account.id, "old")["id"]
 
     def rows(res):
         return db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM rollups WHERE res = ?", (res,)))
 
-    assert (rows(MINUTE), rows(HOUR), rows(DAY)) == (2, 2, 2)
+    def seen(res, ts):
+        return rollup(db, sid, res, bucket_start(ts, res))
+
+    assert rows(MINUTE) == 2  # ingest writes minute rows; hours and days are folded from them
+    assert seen(HOUR, old) == seen(DAY, old) == seen(HOUR, NOW) == seen(DAY, NOW) == (1.0, 1, 1.0, 1.0)
     assert prune(db, Retention(minute_days=31, hour_days=800, day_days=0), NOW) == {"rows": 1}
-    assert (rows(MINUTE), rows(HOUR), rows(DAY)) == (1, 2, 2)
-    assert prune(db, Retention(minute_days=31, hour_days=30, day_days=30), NOW) == {"rows": 2}
+    # The old minute was folded into its hour and day before it went; the current hour is not folded.
     assert (rows(MINUTE), rows(HOUR), rows(DAY)) == (1, 1, 1)
+    assert seen(HOUR, old) == seen(DAY, old) == seen(HOUR, NOW) == seen(DAY, NOW) == (1.0, 1, 1.0, 1.0)
+    assert prune(db, Retention(minute_days=31, hour_days=30, day_days=30), NOW) == {"rows": 2}
+    assert (rows(MINUTE), rows(HOUR), rows(DAY)) == (1, 0, 0)
+    assert seen(HOUR, old) is None and seen(DAY, old) is None
+    assert seen(HOUR, NOW) == seen(DAY, NOW) == (1.0, 1, 1.0, 1.0)
 
 
 def test_run_once_runs_every_job_and_reports_what_it_did(db, account, config):

@@ -13,7 +13,7 @@ from app.config import Config
 from app.errors import EyrieError, Invalid
 from app.ingest import parsing
 from app.interactors import health
-from app.interactors.ingest import record_classic, record_ez
+from app.interactors.ingest import record_classic, record_ez, record_ez_json
 from app.storage.db import Database
 
 log = logging.getLogger("eyrie.ingest")
@@ -50,8 +50,8 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
     def ez():
         now = int(clock())
         if request.method == "POST" and parsing.is_json(request):
-            ezkey, items = parsing.bulk(request)
-            result = record_ez(db, ezkey, items, now, bulk=True, limits=limits)
+            ezkey, data = parsing.bulk(request)
+            result = record_ez_json(db, ezkey, data, now, limits=limits)
             extra = {"rejected": result.rejected, "rejected_count": result.rejected_count} if result.rejected else {}
             monitoring.count("points", result.accepted)
             if result.accepted == 0 and result.rejected:

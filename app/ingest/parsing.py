@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
+import msgspec
 from flask import Request
 
 from app.errors import Invalid
-from app.interactors.ingest import NOT_AN_OBJECT, EzItem
+from app.interactors.ingest import EzItem
 
 
 def is_json(request: Request) -> bool:
@@ -40,13 +41,25 @@ def single_item(p: dict) -> EzItem:
     return EzItem(stat=p.get("stat"), count=p.get("count"), value=p.get("value"), t=p.get("t"))
 
 
-def bulk(request: Request) -> tuple[str | None, list[EzItem]]:
+_decode = msgspec.json.Decoder().decode  # C: about 3x json.loads on a bulk body
+
+
+def bulk(request: Request) -> tuple[str | None, list]:
+    """(ezkey, data): the items as decoded, for record_ez_json."""
+    body = request.get_data(cache=True) or b""
     try:
-        doc = json.loads(request.get_data(cache=True) or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid("malformed JSON body") from None
-    except RecursionError:  # the parser recurses per level: 100,000 nested arrays exhaust the stack
+        doc = _decode(body)
+    except RecursionError:
         raise Invalid("malformed JSON body: nested too deeply") from None
+    except (msgspec.DecodeError, ValueError, UnicodeDecodeError):
+        # The stdlib reads what msgspec refuses (NaN, Infinity, lone surrogates, huge integers):
+        # the rules then judge those items one by one, as before.
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise Invalid("malformed JSON body") from None
+        except RecursionError:  # the parser recurses per level: 100,000 nested arrays exhaust the stack
+            raise Invalid("malformed JSON body: nested too deeply") from None
     if not isinstance(doc, dict):
         raise Invalid("the JSON body must be an object with ezkey and data")
     data = doc.get("data")
@@ -54,14 +67,7 @@ def bulk(request: Request) -> tuple[str | None, list[EzItem]]:
         raise Invalid("data must be a list")
     query = dict(parse_qsl(request.query_string.decode("utf-8", "replace")))
     ezkey = doc.get("ezkey") or doc.get("email") or ezkey_of(query)
-    items = []
-    for entry in data:
-        if isinstance(entry, dict):
-            items.append(EzItem(stat=entry.get("stat"), count=entry.get("count"), value=entry.get("value"),
-                                t=entry.get("t")))
-        else:
-            items.append(NOT_AN_OBJECT)  # shared: a body of a million numbers allocates no items
-    return ezkey, items
+    return ezkey, data
 
 
 def terse(p: dict, *, default: bool) -> bool:

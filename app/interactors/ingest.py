@@ -7,11 +7,22 @@ import weakref
 from dataclasses import dataclass, field
 
 from app.errors import EyrieError, Forbidden, Invalid, Unavailable
-from app.ingest_rules import DEFAULT_LIMITS, Limits, expand_names, is_text, kind_and_number, parse_number, parse_time
+from app.ingest_rules import (
+    DAY,
+    DEFAULT_LIMITS,
+    MAX_NUMBER,
+    Limits,
+    expand_names,
+    is_text,
+    kind_and_number,
+    parse_number,
+    parse_time,
+)
 from app.interactors.stats import ensure_stats
-from app.rollups import RollupBatch
+from app.rollups import MINUTE, MinuteBatch
 from app.storage import accounts as aq
 from app.storage import stats as sq
+from app.storage.writer import AccountChanged
 
 INVALID_KEYS = "invalid keys"
 # A reply lists this many rejected items (and counts all of them): never larger than the request.
@@ -21,7 +32,8 @@ MAX_REJECTED_SHOWN = 100
 class StatCache:
     """name -> stat per account, valid for one `stats_gen` of the account (bumped in the same
     transaction as any rename, trash, restore or purge), so a hit is never stale: the account
-    row is read on every post anyway. Saves the per-post stat query (most of a bulk post's reads)."""
+    row the entry is checked against is read on every post (or cached, and then checked again by
+    the writer inside the committing transaction). Saves the per-post stat query (most of a bulk post's reads)."""
 
     MAX_ENTRIES = 200_000
 
@@ -47,14 +59,50 @@ class StatCache:
         self._size += len(stats)
 
 
+class AccountCache:
+    """EZ key -> account row, per process. Never trusted on its own: the writer checks the key, the
+    EZ API switch and the stats generation again inside the transaction that commits the points
+    (writer.AccountChanged), so a stale entry costs one retry and is never acted on."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self):
+        self._by_key: dict[str, dict] = {}
+
+    def get(self, ezkey: str) -> dict | None:
+        return self._by_key.get(ezkey)
+
+    def store(self, ezkey: str, account: dict) -> None:
+        if len(self._by_key) >= self.MAX_ENTRIES:
+            self._by_key = {}
+        self._by_key[ezkey] = account
+
+    def drop(self, ezkey: str) -> None:
+        self._by_key.pop(ezkey, None)
+
+
+class _Caches:
+    __slots__ = ("stats", "accounts")
+
+    def __init__(self):
+        self.stats, self.accounts = StatCache(), AccountCache()
+
+
 _caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Raw stat names already checked (check_name(raw) == raw, no "~"): the same in every account.
+_plain_names: dict[str, str] = {}
+_PLAIN_NAMES_MAX = 200_000
+
+
+def _of(db) -> _Caches:
+    cache = _caches.get(db)
+    if cache is None:
+        cache = _caches.setdefault(db, _Caches())
+    return cache
 
 
 def _stat_cache(db) -> StatCache:
-    cache = _caches.get(db)
-    if cache is None:
-        cache = _caches.setdefault(db, StatCache())
-    return cache
+    return _of(db).stats
 
 
 @dataclass(slots=True)  # not frozen: a bulk post builds thousands, and frozen __init__ is slow
@@ -106,34 +154,114 @@ def _parse_items(items: list[EzItem], now: int, result: IngestResult, *, bulk: b
             result.reject(index, NOT_AN_OBJECT_MSG)
             continue
         try:
-            if item.stat is None or item.stat == "":
-                raise Invalid("missing stat")
-            names = expand_names(item.stat)
-            kind, number = kind_and_number(item.count, item.value)
-            t = parse_time(item.t, now, limits)
+            parsed.append((index, *_parse_item(item.stat, item.count, item.value, item.t, now, limits)))
         except EyrieError as exc:
             if not bulk:
                 raise
             result.reject(index, exc.msg)
-            continue
-        parsed.append((index, names, kind, number, t))
     return parsed
 
 
-def _add_to_batch(db, account: dict, parsed: list[tuple], now: int, batch: RollupBatch, result: IngestResult, *,
-                  bulk: bool, limits: Limits) -> None:
-    """Find or create the stats `parsed` names in the account (within the stat limit) and add its
-    points to `batch`."""
+def record_ez_json(db, ezkey, data: list, now: int, *, limits: Limits = DEFAULT_LIMITS) -> IngestResult:
+    """The JSON bulk format: `data` as decoded. Like record_ez(bulk=True), with a fast path for
+    the common item (an already checked plain name, a count or value that is an int or a finite
+    float within bounds, t an int within bounds or absent); anything else goes through the
+    general rules, so both give the same answer."""
+    _check_ezkey(ezkey)
+    parsed = []
+    result = IngestResult()
+    plain = _plain_names
+    earliest, latest = now - limits.max_backdate_days * DAY, now + limits.max_future_seconds
+    append = parsed.append
+    for index, entry in enumerate(data):
+        if entry.__class__ is dict:
+            stat, count, value, t = entry.get("stat"), entry.get("count"), entry.get("value"), entry.get("t")
+            names = plain.get(stat) if stat.__class__ is str else None
+            if names is not None and (t is None or (t.__class__ is int and earliest <= t <= latest)):
+                if value is None and count is not None:
+                    kind, number = "counter", count
+                elif count is None and value is not None:
+                    kind, number = "value", value
+                else:
+                    kind = None
+                cls = number.__class__ if kind is not None else None
+                if (cls is float or cls is int) and -MAX_NUMBER <= number <= MAX_NUMBER:  # NaN fails this
+                    append((index, names, kind, float(number), now if t is None else t))
+                    continue
+        else:  # no exception per item: refusing a bad body costs little per byte
+            result.reject(index, NOT_AN_OBJECT_MSG)
+            continue
+        try:
+            parsed.append((index, *_parse_item(stat, count, value, t, now, limits)))
+        except EyrieError as exc:
+            result.reject(index, exc.msg)
+    return _record(db, ezkey.strip(), parsed, result, now, limits, True)
+
+
+def _check_ezkey(ezkey) -> None:
+    if not isinstance(ezkey, str) or not ezkey.strip():
+        raise Invalid("missing ezkey")
+    if not is_text(ezkey):
+        raise Invalid("ezkey is not valid text (a lone UTF-16 surrogate)")
+
+
+def _parse_item(stat, count, value, t, now: int, limits: Limits) -> tuple:
+    if stat is None or stat == "":
+        raise Invalid("missing stat")
+    names = expand_names(stat)
+    kind, number = kind_and_number(count, value)
+    ts = parse_time(t, now, limits)
+    if len(names) == 1 and names[0] == stat and len(_plain_names) < _PLAIN_NAMES_MAX:
+        _plain_names[stat] = names  # checked once: the fast path trusts it from now on
+    return names, kind, number, ts
+
+
+def _record(db, ezkey: str, parsed: list, result: IngestResult, now: int, limits: Limits,
+            bulk: bool) -> IngestResult:
+    caches = _of(db)
+    account = caches.accounts.get(ezkey)
+    for _ in range(3):
+        fresh = account is None
+        if fresh:
+            account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey))
+            _check_ez_account(account)
+            caches.accounts.store(ezkey, account)
+        if not parsed:
+            return result
+        try:
+            return _write(db, ezkey, account, parsed, result, now, limits, bulk, fresh=fresh)
+        except AccountChanged:
+            caches.accounts.drop(ezkey)
+            account = None  # read it again: refused now, or written against the account as it is
+    raise Unavailable("the account kept changing; try again")
+
+
+def _write(db, ezkey: str, account: dict, parsed: list, result: IngestResult, now: int, limits: Limits,
+           bulk: bool, *, fresh: bool) -> IngestResult:
+    batch = _add_to_batch(db, account, parsed, now, result, bulk=bulk, limits=limits, fresh=fresh)
+    db.writer.write(batch, account["id"], ezkey, account["stats_gen"])
+    return result
+
+
+def _add_to_batch(db, account: dict, parsed: list, now: int, result: IngestResult, *, bulk: bool,
+                  limits: Limits, fresh: bool = True) -> MinuteBatch:
+    """Find or create the stats `parsed` names in the account (within the stat limit); the minute
+    rows of its points. fresh=False: the account row may be stale, so no stat is created from it."""
     wanted: dict[str, str] = {}
     for _, names, kind, _, _ in parsed:
         for name in names:
-            wanted.setdefault(name, kind)  # a stat's kind is fixed by its first datum
-    stats = _stat_cache(db).lookup(account, wanted)
-    missing = {n: k for n, k in wanted.items() if n not in stats}
-    if missing:
+            if name not in wanted:
+                wanted[name] = kind  # a stat's kind is fixed by its first datum
+    cache = _stat_cache(db)
+    stats = cache.lookup(account, wanted)
+    if len(stats) < len(wanted):
+        if not fresh:
+            # Creating stats acts on the account at once: never on a cached (maybe stale) row.
+            raise AccountChanged()
+        missing = {n: k for n, k in wanted.items() if n not in stats}
         found = ensure_stats(db, account["id"], missing, now, max_stats=limits.max_stats)
         stats.update(found)
-        _stat_cache(db).store(account, found)
+        cache.store(account, found)
         if len(found) < len(missing):  # the stat limit: items naming a stat it left uncreated are refused
             if not bulk:
                 raise Forbidden(stat_limit_msg(limits))
@@ -147,12 +275,25 @@ def _add_to_batch(db, account: dict, parsed: list[tuple], now: int, batch: Rollu
             result.rejected = sorted(result.rejected + over, key=lambda r: r["index"])[:MAX_REJECTED_SHOWN]
             result.rejected_count += len(over)
             parsed = kept
-    tz = account["timezone"]
+    batch = MinuteBatch()
+    rows = batch.rows
     for _, names, _, number, t in parsed:
         for name in names:
-            batch.add(stats[name]["id"], t, number, tz)
+            key = (stats[name]["id"], MINUTE, t - t % MINUTE)
+            row = rows.get(key)
+            if row is None:
+                rows[key] = [number, 1, number, number]
+            else:
+                row[0] += number
+                row[1] += 1
+                if number < row[2]:
+                    row[2] = number
+                if number > row[3]:
+                    row[3] = number
+    batch.points = len(parsed)
     result.accepted = len(parsed)
     result.created = [s for s in stats.values() if s.get("new")]
+    return batch
 
 
 def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
@@ -162,20 +303,10 @@ def record_ez(db, ezkey, items: list[EzItem], now: int, *, bulk: bool = False,
     A single (non-bulk) item that fails validation raises Invalid and stores nothing. In bulk,
     bad items are listed as rejected and the good ones are stored.
     """
-    if not isinstance(ezkey, str) or not ezkey.strip():
-        raise Invalid("missing ezkey")
-    if not is_text(ezkey):
-        raise Invalid("ezkey is not valid text (a lone UTF-16 surrogate)")
+    _check_ezkey(ezkey)
     result = IngestResult()
     parsed = _parse_items(items, now, result, bulk=bulk, limits=limits)
-    account = db.read(lambda tx: aq.account_by_ezkey(tx, ezkey.strip()))
-    _check_ez_account(account)
-    if not parsed:
-        return result
-    batch = RollupBatch()
-    _add_to_batch(db, account, parsed, now, batch, result, bulk=bulk, limits=limits)
-    db.writer.write(batch)
-    return result
+    return _record(db, ezkey.strip(), parsed, result, now, limits, bulk)
 
 
 def record_for_accounts(db, groups: list[tuple[dict, list[EzItem]]], now: int, *,
@@ -186,19 +317,19 @@ def record_for_accounts(db, groups: list[tuple[dict, list[EzItem]]], now: int, *
     results, batches = [], []
     for account, items in groups:
         result = IngestResult()
-        batch = RollupBatch()
+        batch = MinuteBatch()
         parsed = _parse_items(items, now, result, bulk=True, limits=limits)
         if parsed:
             try:
-                _add_to_batch(db, account, parsed, now, batch, result, bulk=True, limits=limits)
+                batch = _add_to_batch(db, account, parsed, now, result, bulk=True, limits=limits)
             except Unavailable:
                 raise
             except EyrieError as exc:
                 _refuse_all(result, items, exc.msg)
-                batch = RollupBatch()
+                batch = MinuteBatch()
         results.append(result)
         batches.append(batch)
-    combined = RollupBatch()
+    combined = MinuteBatch()
     for batch in batches:
         combined.merge(batch)  # copies: each account's rows stay intact for a write on its own
     try:
@@ -235,6 +366,6 @@ def record_classic(db, ukey, key, number, t, now: int, *, default_count: bool = 
     stat = db.read(lambda tx: sq.classic_stat(tx, key))
     if stat is None or not hmac.compare_digest(stat["ukey"], ukey):
         raise Forbidden(INVALID_KEYS)
-    batch = RollupBatch()
-    batch.add(stat["id"], ts, value, stat["timezone"])
+    batch = MinuteBatch()
+    batch.add(stat["id"], ts, value)
     db.writer.write(batch)

@@ -20,7 +20,13 @@ def prune(db, retention, now: int) -> dict:
     deleted = 0
     if not limits:
         return {"rows": 0}
+    fold_to = limits.get(MINUTE)
     for stat_id in db.read(sq.all_stat_ids):
-        deleted += db.run(lambda tx, s=stat_id: sum(pq.delete_rollups_before(tx, s, res, before)
-                                                    for res, before in limits.items()))
+        deleted += db.run(lambda tx, s=stat_id: _prune_stat(tx, s, limits, fold_to))
     return {"rows": deleted}
+
+
+def _prune_stat(tx, stat_id: int, limits: dict[int, int], fold_to: int | None) -> int:
+    if fold_to is not None:
+        pq.fold(tx, {stat_id: fold_to})  # minute rows go: whatever is not in the hours yet goes there first
+    return sum(pq.delete_rollups_before(tx, stat_id, res, before) for res, before in limits.items())

@@ -20,6 +20,7 @@ from app.errors import Unavailable
 
 try:  # pymysql is only needed for MySQL URLs.
     import pymysql
+    import pymysql.constants
 except ImportError:  # pragma: no cover
     pymysql = None
 
@@ -108,6 +109,21 @@ class Tx:
         cur.close()
         return n
 
+    def script(self, parts: list[tuple[str, tuple]]) -> list:
+        """MySQL: several statements in one round trip. Returns, per statement, its rows (tuples)
+        or its row count. The connection allows multi-statements; every value still goes through
+        pymysql's escaping, as in execute()."""
+        sql = ";".join(self._sql(s) for s, _ in parts)
+        cur = self.conn.cursor()
+        cur.execute(sql, tuple(a for _, p in parts for a in p))
+        out = []
+        while True:
+            out.append(cur.fetchall() if cur.description else cur.rowcount)
+            if not cur.nextset():
+                break
+        cur.close()
+        return out
+
     def executemany(self, sql: str, rows) -> None:
         cur = self.conn.cursor()
         cur.executemany(self._sql(sql), rows)
@@ -173,7 +189,10 @@ class Database:
         kwargs = dict(
             user=t.user, password=t.password, database=t.database, charset="utf8mb4",
             # Autocommit: a read is one statement and one round trip; writes BEGIN explicitly.
-            autocommit=True, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, write_timeout=30,
+            autocommit=True, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+            write_timeout=30,
+            # Tx.script: the point writer sends a whole commit in two round trips.
+            client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS,
         )
         if t.unix_socket:
             kwargs["unix_socket"] = t.unix_socket

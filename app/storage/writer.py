@@ -10,52 +10,99 @@ Requests of different accounts share a commit, so one request's rows must never 
 when a shared commit fails with a data error (a sum out of range, say), nothing of it was
 committed, and each request is written again on its own. Only the request whose own rows fail
 gets the error (a 4xx: it is about what that request sent); every other one is committed once.
+
+Only minute rows are written on this path (a point older than its stat's fold watermark gets its
+hour and day rows too); after the commit, and after waking the requests, the writer folds complete
+hours of the stats it wrote into their hour and day rows (points.fold). The EZ key of each request
+is checked again inside the committing transaction, so a process may cache accounts: a key deleted
+or an EZ API turned off by any process refuses the very next post (AccountChanged).
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
 
 from app import monitoring
-from app.errors import Invalid
-from app.rollups import RollupBatch
-from app.storage.points import CHUNK, upsert_rollups
+from app.errors import Invalid, Unavailable
+from app.rollups import DAY, HOUR, MINUTE, RollupBatch, local_day_start
+from app.storage.points import fold, mysql_upserts, upsert_rollups
 
 MAX_ROWS_PER_COMMIT = 20000
 REFUSED = "these points cannot be added to the stored totals: a sum would leave the range a number may hold"
+NO_MARK = 2**62  # a stat without a stats row (purged): every row written at once, nothing to fold
+# Hours are folded once they are this far behind the stat's newest minute: late and re-sent points
+# (queued clients, overwrites) are nearly always this recent, and stay one row each; readers add
+# at most this many hours of minute rows (plus the current one) to an hour or day bucket.
+FOLD_LAG = 2 * HOUR
+log = logging.getLogger("eyrie.writer")
+
+
+class AccountChanged(Exception):
+    """The account a request was validated against changed (EZ key gone, EZ API off, stats renamed
+    or trashed) before its commit: nothing of the request was written; validate it again."""
 
 
 class _Job:
-    __slots__ = ("batch", "done", "error")
+    __slots__ = ("batch", "done", "error", "account_id", "ezkey", "stats_gen")
 
-    def __init__(self, batch: RollupBatch):
+    def __init__(self, batch: RollupBatch, account_id: int | None = None, ezkey: str | None = None,
+                 stats_gen: int | None = None):
         self.batch = batch
+        self.account_id, self.ezkey, self.stats_gen = account_id, ezkey, stats_gen
         self.done = threading.Event()
         self.error: BaseException | None = None
 
 
 class PointWriter:
-    def __init__(self, db):
+    def __init__(self, db, threads: int | None = None):
         self.db = db
         self._queue: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._loop, name="eyrie-point-writer", daemon=True)
-        self._thread.start()
+        # MySQL: two writers, each on its own connection, so one commit's round trips and fsync
+        # overlap the next one's statements (InnoDB takes their row locks in the same key order,
+        # and its group commit shares the fsync). SQLite has one write lock: one writer.
+        n = threads or (2 if db.dialect == "mysql" else 1)
+        self._threads = [threading.Thread(target=self._loop, name=f"eyrie-point-writer-{i}", daemon=True)
+                         for i in range(n)]
+        for t in self._threads:
+            t.start()
+        # Folds run in their own thread: a slow or failing fold never holds up the next commit.
+        self._fold_wanted: dict[int, int] = {}
+        self._fold_cv = threading.Condition()
+        self._fold_stop = False
+        self._folder = threading.Thread(target=self._fold_loop, name="eyrie-point-folder", daemon=True)
+        self._folder.start()
 
-    def write(self, batch: RollupBatch) -> None:
-        """Block until the batch is committed; raise what the transaction raised otherwise."""
+    def write(self, batch: RollupBatch, account_id: int | None = None, ezkey: str | None = None,
+              stats_gen: int | None = None) -> None:
+        """Block until the batch is committed; raise what the transaction raised otherwise.
+
+        With ezkey, the commit happens only if that key still belongs to account_id, its EZ API is on
+        and its stats generation is still stats_gen; else AccountChanged and nothing is written."""
         if not batch.rows:
             return
-        job = _Job(batch)
+        job = _Job(batch, account_id, ezkey, stats_gen)
         self._queue.put(job)
         job.done.wait()
         if job.error is not None:
             raise job.error
 
     def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
+        for _ in self._threads:
+            self._queue.put(None)  # each writer thread takes one and stops
+        for t in self._threads:
+            t.join(timeout=5)
+        with self._fold_cv:
+            self._fold_stop = True
+            self._fold_cv.notify()
+        self._folder.join(timeout=5)
+
+    def idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no fold is pending (tests and benches that look at stored hour rows)."""
+        with self._fold_cv:
+            return self._fold_cv.wait_for(lambda: not self._fold_wanted and not self._folding, timeout)
 
     def _loop(self) -> None:
         while True:
@@ -75,45 +122,270 @@ class PointWriter:
                     break
                 jobs.append(more)
                 rows += len(more.batch)
-            self._commit(jobs)
+            plan = self._commit(jobs)
             for j in jobs:
                 j.done.set()
+            if isinstance(jobs[0].error, Unavailable):
+                # The database is away and these requests waited out the retries: whatever queued
+                # meanwhile has waited too, so it learns the same now instead of retrying anew.
+                stop = self._fail_queued(jobs[0].error) or stop
+            if plan:
+                with self._fold_cv:
+                    for sid, upto in plan.items():
+                        if upto > self._fold_wanted.get(sid, 0):
+                            self._fold_wanted[sid] = upto
+                    self._fold_cv.notify_all()
             if stop:
                 return
 
-    def _commit(self, jobs: list[_Job]) -> None:
+    def _fail_queued(self, error: BaseException) -> bool:
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if job is None:
+                return True
+            job.error = error
+            job.done.set()
+
+    def _commit(self, jobs: list[_Job]) -> dict[int, int]:
         t0 = time.perf_counter()
-        self._commit_isolated(jobs)
+        plan = self._commit_isolated(jobs)
         # Self-monitoring (a no-op when off): group-commit size and time.
         monitoring.value("commit requests", len(jobs))
         monitoring.value("commit rows", sum(len(j.batch) for j in jobs))
         monitoring.value("commit ms", (time.perf_counter() - t0) * 1000)
+        return plan
 
-    def _commit_isolated(self, jobs: list[_Job]) -> None:
-        if len(jobs) == 1:
-            jobs[0].error = self._write(jobs[0].batch)
-            return
-        # A fresh batch that copies the rows: each job's own rows stay intact for a retry alone.
-        merged = RollupBatch()
-        for j in jobs:
-            merged.merge(j.batch)
-        error = self._write(merged)
-        if error is None:
-            return
-        if not isinstance(error, Invalid):  # the database is down, say: every request learns it
+    def _commit_isolated(self, jobs: list[_Job]) -> dict[int, int]:
+        """Commit the jobs (each gets its error, or None); return what to fold afterwards."""
+        outcome = self._write(jobs)
+        if not isinstance(outcome, BaseException):
+            return outcome
+        if len(jobs) == 1 or not isinstance(outcome, Invalid):  # the database is down, say: all learn it
             for j in jobs:
-                j.error = error
-            return
+                j.error = outcome
+            return {}
+        plan: dict[int, int] = {}
         for j in jobs:  # nothing was committed: isolate the request whose rows the database refuses
-            j.error = self._write(j.batch)
+            result = self._write([j])
+            if isinstance(result, BaseException):
+                j.error = result
+            else:
+                plan.update(result)
+        return plan
 
-    def _write(self, batch: RollupBatch) -> BaseException | None:
-        """Commit one batch; return None, Invalid for rows the database refuses, or what was raised."""
-        rows = batch.sorted_rows()
+    def _write(self, jobs: list[_Job]) -> dict[int, int] | BaseException:
+        """One transaction for the jobs; per-job AccountChanged is set on the job. Returns the fold
+        plan, Invalid for rows the database refuses, or what was raised."""
+        refused: list[_Job] = []
+
+        def tx_fn(tx):
+            refused.clear()
+            return _write_rows(tx, jobs, refused)
+
+        def script_fn(tx):
+            refused.clear()
+            return _write_mysql(tx, jobs, refused)
+
         try:
-            self.db.run(lambda tx: upsert_rollups(tx, rows), one_statement=len(rows) <= CHUNK)
+            plan = None
+            if self.db.dialect == "mysql":
+                # Sent as statements in autocommit mode that open and commit the transaction
+                # themselves: a reply lost on the way counts as "may have committed" (never redone).
+                plan = self.db.run(script_fn, one_statement=True)
+            if plan is None:
+                plan = self.db.run(tx_fn)
         except BaseException as exc:
             if self.db.is_data_error(exc):
                 return Invalid(REFUSED)
             return exc
+        for j in refused:
+            j.error = AccountChanged()
+        return plan
+
+    _folding = False
+
+    def _fold_loop(self) -> None:
+        # Off the acknowledged path: the points are committed either way, and readers add what
+        # is not folded yet, so a failure here costs read time only (the next write folds again).
+        while True:
+            with self._fold_cv:
+                self._folding = False
+                self._fold_cv.notify_all()
+                self._fold_cv.wait_for(lambda: self._fold_wanted or self._fold_stop)
+                if self._fold_stop:
+                    return
+                plan, self._fold_wanted = self._fold_wanted, {}
+                self._folding = True
+            try:
+                self.db.run(lambda tx, plan=plan: fold(tx, plan))
+            except Exception:
+                log.warning("folding minute rows failed; they stay readable, unfolded", exc_info=True)
+
+
+def _check_accounts(tx, jobs: list[_Job], found: dict, refused: list[_Job]) -> list[_Job]:
+    """The jobs whose EZ key still belongs to their account, EZ API on, same stats generation;
+    found: ezkey -> (ezkey, account id, ez_enabled, stats_gen) as read in this transaction."""
+    live = []
+    for j in jobs:
+        if j.ezkey is not None:
+            r = found.get(j.ezkey)
+            if r is None or r[1] != j.account_id or not r[2] or r[3] != j.stats_gen:
+                refused.append(j)
+                continue
+        live.append(j)
+    return live
+
+
+_KEYS_SQL = ("SELECT k.ezkey, a.id, a.ez_enabled, a.stats_gen FROM ez_keys k JOIN accounts a"
+             " ON a.id = k.account_id WHERE k.ezkey IN ({})")
+
+
+def _write_rows(tx, jobs: list[_Job], refused: list[_Job]) -> dict[int, int]:
+    rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+    sids = {r[0] for r in rows}
+    keys = sorted({j.ezkey for j in jobs if j.ezkey is not None})
+    if tx.dialect == "sqlite" and len(keys) <= 500 and len(sids) <= 1000:
+        # One statement for the key check and the watermarks (SQLite's write lock is held: no
+        # locking clause needed). Each call hands the GIL over and back, so fewer is faster.
+        ids = sorted(sids)
+        keys_sql = (_KEYS_SQL.format(",".join("?" * len(keys))) if keys else
+                    "SELECT NULL AS ezkey, NULL AS id, NULL AS ez_enabled, NULL AS stats_gen WHERE 0")
+        result = tx.all(
+            f"SELECT 0 AS part, * FROM ({keys_sql}) UNION ALL SELECT 1, NULL, MIN(folded_to), MAX(folded_to),"
+            f" COUNT(*) FROM stats WHERE id IN ({','.join('?' * len(ids))})", [*keys, *ids])
+        found, low, high, n_marked = {}, NO_MARK, -1, 0
+        for r in result:
+            if r["part"] == 0:
+                found[r["ezkey"]] = (r["ezkey"], r["id"], r["ez_enabled"], r["stats_gen"])
+            elif r["stats_gen"]:  # the watermark row: MIN, MAX, COUNT
+                low, high, n_marked = int(r["id"]), int(r["ez_enabled"]), int(r["stats_gen"])
+    else:
+        found = {}
+        lock = " LOCK IN SHARE MODE" if tx.dialect == "mysql" else ""
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            for r in tx.all(_KEYS_SQL.format(",".join("?" * len(chunk))) + lock, chunk):
+                found[r["ezkey"]] = (r["ezkey"], r["id"], r["ez_enabled"], r["stats_gen"])
+        low, high, n_marked = _mark_range(tx, sids)
+    live = _check_accounts(tx, jobs, found, refused)
+    if len(live) < len(jobs):
+        # Only the live jobs' rows; the watermarks read cover a superset of their stats, which only
+        # makes the checks below more careful.
+        rows = [(sid, res, ts, *v) for j in live for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+    if not rows:
+        return {}
+    # Rows of different requests for the same bucket are not merged here: the upsert adds each in
+    # turn (on both backends), which is the same sum, and a job's own rows stay intact for a retry.
+    oldest = min(r[2] for r in rows)
+    newest: dict[int, int] = {}
+    for sid, _, ts, *_ in rows:
+        if ts > newest.get(sid, -1):
+            newest[sid] = ts
+    if n_marked < len(sids) or high > oldest:
+        # Some row may be behind its stat's watermark (or a stat has no stats row): look closer.
+        rows.extend(_behind_the_watermark(tx, rows, {r[0] for r in rows}))
+    rows.sort()  # one global key order keeps concurrent writers from deadlocking each other in InnoDB
+    upsert_rollups(tx, rows)
+    return _plan(newest, low)
+
+
+def _plan(newest: dict[int, int], low: int) -> dict[int, int]:
+    """Fold the hours FOLD_LAG behind each stat's newest minute written; fold() itself skips
+    stats whose watermark is already there."""
+    plan = {}
+    for sid, ts in newest.items():
+        upto = ts - ts % HOUR - FOLD_LAG
+        if upto > low:
+            plan[sid] = upto
+    return plan
+
+
+def _mark_range(tx, stat_ids) -> tuple[int, int, int]:
+    """(lowest, highest watermark, stats found) under a shared lock on every one of these stats rows
+    (MySQL) until commit: one row back however many stats, and no fold of them meanwhile."""
+    ids = sorted(stat_ids)
+    lock = " LOCK IN SHARE MODE" if tx.dialect == "mysql" else ""
+    low, high, found = NO_MARK, -1, 0
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i:i + 1000]
+        r = tx.one(f"SELECT MIN(folded_to) AS lo, MAX(folded_to) AS hi, COUNT(*) AS n FROM stats"
+                   f" WHERE id IN ({','.join('?' * len(chunk))}){lock}", chunk)
+        if r and r["n"]:
+            low, high, found = min(low, int(r["lo"])), max(high, int(r["hi"])), found + int(r["n"])
+    return low, high, found
+
+
+def _behind_the_watermark(tx, rows: list, stat_ids) -> list:
+    """The hour and day rows of every minute row behind its stat's watermark (the fold has passed
+    it). A stat without a stats row (purged) gets all three rows: nothing folds it."""
+    ids = sorted(stat_ids)
+    marks = {}
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i:i + 1000]
+        for r in tx.all("SELECT s.id, s.folded_to, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
+                        f" WHERE s.id IN ({','.join('?' * len(chunk))})", chunk):
+            marks[r["id"]] = (int(r["folded_to"]), r["timezone"])
+    coarse: dict[tuple[int, int, int], list] = {}
+    for sid, _, ts, total, n, lo, hi in rows:
+        mark, tz = marks.get(sid, (NO_MARK, "UTC"))
+        if ts >= mark:
+            continue
+        day = ts - ts % DAY if tz == "UTC" else local_day_start(ts, tz)
+        for key in ((sid, HOUR, ts - ts % HOUR), (sid, DAY, day)):
+            row = coarse.get(key)
+            if row is None:
+                coarse[key] = [total, n, lo, hi]
+            else:
+                row[0] += total
+                row[1] += n
+                row[2] = min(row[2], lo)
+                row[3] = max(row[3], hi)
+    return [(*k, *v) for k, v in coarse.items()]
+
+
+_CHECK_SQL = _KEYS_SQL + " LOCK IN SHARE MODE"
+_MARKS_SQL = "SELECT MIN(folded_to), MAX(folded_to), COUNT(*) FROM stats WHERE id IN ({}) LOCK IN SHARE MODE"
+
+
+def _write_mysql(tx, jobs: list[_Job], refused: list[_Job]):
+    """The same transaction as _check_accounts + _write_rows, in two round trips (Tx.script):
+    START TRANSACTION, the key check, the watermarks and the minute rows in one, COMMIT in the
+    other. Returns the fold plan, or None (rolled back) when a request's account changed: the
+    caller then writes the rest the general way."""
+    rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+    rows.sort()
+    sids = sorted({r[0] for r in rows})
+    keys = sorted({j.ezkey for j in jobs if j.ezkey is not None})
+    parts: list[tuple[str, tuple]] = [("START TRANSACTION", ())]
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        parts.append((_CHECK_SQL.format(",".join("?" * len(chunk))), tuple(chunk)))
+    n_checks = len(parts) - 1
+    for i in range(0, len(sids), 1000):
+        chunk = sids[i:i + 1000]
+        parts.append((_MARKS_SQL.format(",".join("?" * len(chunk))), tuple(chunk)))
+    n_marks = len(parts) - 1 - n_checks
+    parts.extend((sql, ()) for sql in mysql_upserts(rows))
+    results = tx.script(parts)
+    found = {r[0]: r for res in results[1:1 + n_checks] for r in res}
+    _check_accounts(tx, jobs, found, refused)
+    if refused:
+        tx.script([("ROLLBACK", ())])
         return None
+    low, high, marked = NO_MARK, -1, 0
+    for res in results[1 + n_checks:1 + n_checks + n_marks]:
+        lo_, hi_, n = res[0]
+        if n:
+            low, high, marked = min(low, int(lo_)), max(high, int(hi_)), marked + int(n)
+    tail: list[tuple[str, tuple]] = []
+    if marked < len(sids) or high > min(r[2] for r in rows):
+        tail.extend((sql, ()) for sql in mysql_upserts(sorted(_behind_the_watermark(tx, rows, sids))))
+    tx.script([*tail, ("COMMIT", ())])
+    newest: dict[int, int] = {}
+    for sid, _, ts, *_ in rows:
+        if ts > newest.get(sid, -1):
+            newest[sid] = ts
+    return _plan(newest, low)

@@ -1,0 +1,542 @@
+"""Eyrie's ingest beside Graphite's carbon, back to back on the same workload (issue 9).
+
+    .venv/bin/python bench/peer.py [--backend sqlite|mariadb|both] [--sittings 2] [--scale]
+                                   [--history 10000000] [--no-peer]
+    make bench-peer
+
+One sitting = graphite-bench's ingest part (carbon-cache + whisper, 1000x100 and 10x10000, cold and
+warm, plus graphite-web's single-point latency_visible_ms) immediately followed by Eyrie on each
+backend with the same workload:
+
+- 1,000 stats x 100 points at one-minute spacing ending at the last complete minute, time-major
+  (request k holds minute k for every stat), 1,000 points per JSON bulk request, 4 keep-alive
+  client threads, the clock stopped at the last acknowledgement (a 200 from Eyrie means committed);
+  every point is then checked in the database (SUM(n) of the minute rows grew by exactly the points).
+- cold: a fresh account per round, so its stats are created by the first request (like carbon
+  creating whisper files); warm: the stats of the first cold round exist and the same minutes are
+  written again (like carbon overwriting its slots).
+- single posts: `POST /ez` form posts (4 threads) against the same server's no-op `GET /`, and
+  p50/p99 of one post until its point is readable through the export API of a web-role server.
+
+It prints each ratio Eyrie/carbon for points/s and for server CPU per point, the ingest process's
+peak RSS beside carbon-cache's, and the 1-minute load average with every figure (the machine is
+shared: only ratios from one sitting mean anything).
+
+--scale adds 10,000 stats x 10 points (compared with carbon's 1000x100: carbon has no such case)
+and 10 stats x 10,000 points (carbon's 10x10000). --history N first fills the database with N rollup
+rows of other stats and compares the cold/warm rate with the same server on an empty database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import _conn, _start_mariadb, proc_cpu, run_rate  # noqa: E402
+
+from app.interactors.accounts import create_account  # noqa: E402
+from app.interactors.stats import ensure_stats  # noqa: E402
+from app.rollups import MINUTE  # noqa: E402
+from app.storage import accounts as aq  # noqa: E402
+from app.storage.db import Database  # noqa: E402
+from app.storage.migrate import migrate  # noqa: E402
+from tests.support.mariadb import free_port  # noqa: E402
+from tests.support.server import EyrieServer  # noqa: E402
+
+ANCHOR = Path(os.environ.get("GRAPHITE_BENCH", ROOT.parent.parent / "shared" / "anchors" / "graphite-bench"))
+if not ANCHOR.exists():
+    ANCHOR = Path("/work/shared/anchors/graphite-bench")
+CLIENTS = 4
+PER_REQUEST = 1000
+HARD_LIMIT = 300.0
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def vm_hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_tree(pid: int) -> float:
+    """CPU seconds of a process and its direct children (carbon's twistd runs as one process)."""
+    total = proc_cpu(pid)
+    try:
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            total += proc_cpu(int(child))
+    except OSError:
+        pass
+    return total
+
+
+# -- the peer -------------------------------------------------------------------------------------
+
+def run_peer(args, sitting: int) -> dict:
+    gb_dir = Path(args.graphite_dir).resolve()
+    gb_dir.mkdir(parents=True, exist_ok=True)
+    out = gb_dir / f"peer-{sitting}.json"
+    ports = [free_port() for _ in range(4)]
+    cmd = [str(ANCHOR), "--parts", "ingest,render", "--no-statsd", "--bulk-reps", "0",
+           "--reps", str(args.peer_reps), "--render-n", "5", "--render-warmup", "1", "--json", str(out),
+           "--line-port", str(ports[0]), "--pickle-port", str(ports[1]), "--cache-port", str(ports[2]),
+           "--web-port", str(ports[3])]
+    env = {**os.environ, "GRAPHITE_BENCH_DIR": str(gb_dir)}
+    load0 = os.getloadavg()[0]
+    print(f"[peer] graphite-bench ingest+latency ({load()})", flush=True)
+    log = open(gb_dir / f"peer-{sitting}.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # carbon-cache's peak RSS: watch its recorded PID while the bench runs.
+    pidfile = gb_dir / "data" / "run" / "carbon-cache.bench-pid"
+    peak = 0
+    while proc.poll() is None:
+        try:
+            pid = int(pidfile.read_text().strip())
+            peak = max(peak, vm_hwm_kb(pid))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    log.close()
+    if proc.returncode != 0 or not out.exists():
+        print(f"[peer] graphite-bench failed (rc {proc.returncode}); see {gb_dir}/peer-{sitting}.log", flush=True)
+        return {}
+    res = json.loads(out.read_text())
+    res["carbon_peak_rss_kb"] = peak
+    res["load_start"] = load0
+    for key in ("ingest_1000x100_cold", "ingest_1000x100_warm", "ingest_10x10000_cold", "ingest_10x10000_warm"):
+        r = res.get(key)
+        if r:
+            print(f"[peer] {key}: {r['e2e_rate']['median']:,.0f} points/s, carbon CPU "
+                  f"{r['carbon_cpu_us_per_point']['median']:.1f} us/point, verified {r['verified_all']}", flush=True)
+    lat = res.get("latency_visible_ms") or {}
+    print(f"[peer] latency_visible_ms median {lat.get('median', float('nan')):.1f} ms; carbon-cache peak RSS "
+          f"{peak / 1024:.0f} MB (load at end {res['machine'].get('loadavg_end', [0])[0]:.2f})", flush=True)
+    return res
+
+
+# -- Eyrie ----------------------------------------------------------------------------------------
+
+def bodies_for(ezkey: str, names: list[str], n_points: int, first_ts: int, base: int) -> list[bytes]:
+    """Time-major: every minute, every stat, cut into PER_REQUEST-point JSON bulk requests."""
+    items = []
+    for j in range(n_points):
+        t = first_ts + j * MINUTE
+        items.extend({"stat": name, "count": base + j, "t": t} for name in names)
+    return [json.dumps({"ezkey": ezkey, "data": items[i:i + PER_REQUEST]}, separators=(",", ":")).encode()
+            for i in range(0, len(items), PER_REQUEST)]
+
+
+def send_bulk(port: int, bodies: list[bytes]) -> dict:
+    """Bodies in order from CLIENTS keep-alive threads; returns the time of the last acknowledgement."""
+    lock = threading.Lock()
+    state = {"next": 0, "errors": [], "last_ack": 0.0}
+    gate = threading.Barrier(CLIENTS + 1)
+
+    def worker():
+        conn = _conn(port)
+        gate.wait()
+        try:
+            while True:
+                with lock:
+                    i = state["next"]
+                    state["next"] += 1
+                if i >= len(bodies):
+                    break
+                conn.request("POST", "/ez", body=bodies[i], headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                data = resp.read()
+                ack = time.perf_counter()
+                with lock:
+                    state["last_ack"] = max(state["last_ack"], ack)
+                    if resp.status != 200 or json.loads(data).get("multiple") != PER_REQUEST:
+                        state["errors"].append((i, resp.status, data[:200]))
+        except Exception as exc:
+            with lock:
+                state["errors"].append(("exception", repr(exc)))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    gate.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join(timeout=HARD_LIMIT)
+    return {"elapsed": state["last_ack"] - t0, "errors": state["errors"]}
+
+
+def minute_points(db: Database, account_id: int, first_ts: int, last_ts: int) -> int:
+    return int(db.read(lambda tx: tx.scalar(
+        "SELECT SUM(r.n) FROM rollups r JOIN stats s ON s.id = r.stat_id WHERE s.account_id = ? AND r.res = ?"
+        " AND r.ts >= ? AND r.ts <= ?", (account_id, MINUTE, first_ts, last_ts))) or 0)
+
+
+class Eyrie:
+    def __init__(self, backend: str, workdir: Path, args):
+        self.backend, self.workdir, self.args = backend, workdir, args
+        self.mdb = None
+        self.accounts = 0
+
+    def start(self, dbname: str = "eyrie_peer") -> Eyrie:
+        if self.backend == "mariadb":
+            from tests.support.mariadb import MariaDB
+
+            if self.mdb is None:
+                self.mdb = _start_mariadb(MariaDB, self.workdir)
+            self.url = self.mdb.create_database(dbname)
+        else:
+            self.url = f"sqlite:///{self.workdir / dbname / 'eyrie.db'}"
+        self.db = Database(self.url)
+        migrate(self.db)
+        var = str(self.workdir / f"var-{dbname}")
+        self.server = EyrieServer(self.url, var, role="ingest").start()
+        self.web = None
+        return self
+
+    def stop(self) -> None:
+        for s in (self.server, self.web):
+            if s is not None:
+                s.stop()
+        self.db.close()
+
+    def destroy(self) -> None:
+        if self.mdb is not None:
+            self.mdb.destroy()
+            self.mdb = None
+
+    def account(self) -> tuple[str, int]:
+        self.accounts += 1
+        ezkey = f"peer{self.accounts}@example.com"
+        acc = create_account(self.db, ezkey, "bench-password", int(time.time()))
+        return ezkey, acc.id
+
+    def bulk_round(self, ezkey: str, account_id: int, n_stats: int, n_points: int, end_ts: int, base: int,
+                   label: str) -> dict:
+        names = [f"bench.ingest.m{m:05d}" for m in range(n_stats)]
+        first_ts = end_ts - (n_points - 1) * MINUTE
+        bodies = bodies_for(ezkey, names, n_points, first_ts, base)
+        before = minute_points(self.db, account_id, first_ts, end_ts)
+        ld = os.getloadavg()[0]
+        pid = self.server.proc.pid
+        cpu0 = proc_cpu(pid)
+        r = send_bulk(self.server.port, bodies)
+        cpu = proc_cpu(pid) - cpu0
+        stored = minute_points(self.db, account_id, first_ts, end_ts) - before
+        points = n_stats * n_points
+        ok = stored == points and not r["errors"]
+        res = {"label": label, "pps": points / r["elapsed"], "us_per_point": cpu * 1e6 / points,
+               "elapsed": r["elapsed"], "stored": stored, "points": points, "ok": ok, "load": ld}
+        check = "" if ok else "  <-- CHECK " + str(r["errors"][:2])
+        print(f"[{self.backend}] {label}: {res['pps']:,.0f} points/s ({points:,} in {r['elapsed']:.2f}s), server CPU "
+              f"{res['us_per_point']:.1f} us/point, stored {stored:,}{check} (load {ld:.2f})", flush=True)
+        return res
+
+    def workload(self, n_stats: int, n_points: int, rounds: int, end_ts: int) -> dict:
+        cold, warm = [], []
+        first_account = None
+        for i in range(rounds):
+            ezkey, acc = self.account()
+            first_account = first_account or (ezkey, acc)
+            cold.append(self.bulk_round(ezkey, acc, n_stats, n_points, end_ts, 1000 * i,
+                                        f"{n_stats}x{n_points} cold #{i + 1}"))
+        for i in range(rounds):
+            warm.append(self.bulk_round(*first_account, n_stats, n_points, end_ts, 100_000 + 1000 * i,
+                                        f"{n_stats}x{n_points} warm #{i + 1}"))
+        return {"cold": cold, "warm": warm}
+
+    def singles(self) -> dict:
+        ezkey, _ = self.account()
+        port = self.server.port
+        body = f"ezkey={ezkey}&stat=bench+single&count=1".encode()
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        run_rate(port, "POST", "/ez", body, form, self._single_status(port, body, form), CLIENTS, 0.5)
+        status = self._single_status(port, body, form)
+        run_rate(port, "GET", "/", None, {}, 200, CLIENTS, 0.5)
+        pid = self.server.proc.pid
+        posts, noops, cpu_p, cpu_n = [], [], 0.0, 0.0
+        ld = os.getloadavg()[0]
+        for _ in range(2):
+            c0 = proc_cpu(pid)
+            noops.append(run_rate(port, "GET", "/", None, {}, 200, CLIENTS, 2.5))
+            c1 = proc_cpu(pid)
+            posts.append(run_rate(port, "POST", "/ez", body, form, status, CLIENTS, 2.5))
+            cpu_n += c1 - c0
+            cpu_p += proc_cpu(pid) - c1
+        ok_p = sum(r["ok"] for r in posts)
+        ok_n = sum(r["ok"] for r in noops)
+        rate_p = ok_p / sum(r["elapsed"] for r in posts)
+        rate_n = ok_n / sum(r["elapsed"] for r in noops)
+        bad = sum(r["bad"] for r in posts)
+        res = {"posts": rate_p, "noop": rate_n, "us_post": cpu_p * 1e6 / max(ok_p, 1),
+               "us_noop": cpu_n * 1e6 / max(ok_n, 1), "bad": bad, "load": ld}
+        print(f"[{self.backend}] single /ez {rate_p:,.0f}/s ({res['us_post']:.0f} us CPU each, {bad} bad) vs no-op "
+              f"GET / {rate_n:,.0f}/s ({res['us_noop']:.0f} us): {rate_p / rate_n:.0%} (load {ld:.2f})", flush=True)
+        return res
+
+    def ab_singles(self, base_root: Path) -> dict:
+        """Single posts against this server and one running the code at base_root (e.g. a checkout of
+        main), same database, alternating 2.5 s rounds, so both see the same machine."""
+        import tests.support.server as srv
+
+        saved, srv.ROOT = srv.ROOT, base_root
+        try:
+            base = EyrieServer(self.url, str(self.workdir / "var-base"), role="ingest").start()
+        finally:
+            srv.ROOT = saved
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        out = {}
+        try:
+            setup = []
+            for name, server in (("this", self.server), ("base", base)):
+                ezkey, _ = self.account()
+                body = f"ezkey={ezkey}&stat=bench+ab&count=1".encode()
+                status = self._single_status(server.port, body, form)
+                setup.append((name, server, body, status))
+                out[name] = {"ok": 0, "elapsed": 0.0, "cpu": 0.0}
+            for _ in range(2):
+                for name, server, body, status in setup:
+                    c0 = proc_cpu(server.proc.pid)
+                    r = run_rate(server.port, "POST", "/ez", body, form, status, CLIENTS, 2.5)
+                    o = out[name]
+                    o["ok"] += r["ok"]
+                    o["elapsed"] += r["elapsed"]
+                    o["cpu"] += proc_cpu(server.proc.pid) - c0
+        finally:
+            base.stop()
+        for o in out.values():
+            o["rate"] = o["ok"] / o["elapsed"]
+            o["us"] = o["cpu"] * 1e6 / max(o["ok"], 1)
+        out["load"] = os.getloadavg()[0]
+        print(f"[{self.backend}] A/B single posts: this {out['this']['rate']:,.0f}/s ({out['this']['us']:.0f} us CPU)"
+              f" vs {base_root} {out['base']['rate']:,.0f}/s ({out['base']['us']:.0f} us): "
+              f"{out['this']['rate'] / out['base']['rate']:.2f}x (load {out['load']:.2f})", flush=True)
+        return out
+
+    @staticmethod
+    def _single_status(port, body, form) -> int:
+        conn = _conn(port)
+        conn.request("POST", "/ez", body=body, headers=form)
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        return resp.status
+
+    def latency(self, n: int = 20) -> dict:
+        """One post, then the export API polled until that minute's count shows it."""
+        ezkey, acc = self.account()
+        token = f"peerlatency{self.accounts}"
+        self.db.run(lambda tx: aq.insert_token(tx, acc, token, "bench", int(time.time())))
+        if self.web is None:
+            self.web = EyrieServer(self.url, str(self.workdir / f"var-web-{self.backend}"), role="web").start()
+        ingest, web = _conn(self.server.port), _conn(self.web.port)
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        samples, stat_id, count = [], None, 0
+        for _ in range(n + 1):
+            t = int(time.time())
+            t -= t % MINUTE
+            t0 = time.perf_counter()
+            ingest.request("POST", "/ez", body=f"ezkey={ezkey}&stat=bench+latency&count=1&t={t}".encode(),
+                           headers=form)
+            r = ingest.getresponse()
+            r.read()
+            count += 1
+            if stat_id is None:
+                stat_id = self.db.read(lambda tx: tx.scalar(
+                    "SELECT id FROM stats WHERE account_id = ? AND name = ?", (acc, "bench latency")))
+                seen = count
+                continue  # round 0 creates the stat, untimed (as graphite-bench's round 0)
+            seen = 0
+            while time.perf_counter() - t0 < 10:
+                web.request("GET", f"/x/{token}/data/{stat_id}?t=1h1m")
+                resp = web.getresponse()
+                doc = json.loads(resp.read())
+                seen = sum(p["count"] for p in doc[0]["points"])
+                if seen >= count:
+                    break
+            samples.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.02)
+        ingest.close()
+        web.close()
+        samples.sort()
+        return {"p50": statistics.median(samples), "p99": samples[min(len(samples) - 1, int(len(samples) * 0.99))],
+                "n": len(samples)}
+
+    def peak_rss_kb(self) -> int:
+        return vm_hwm_kb(self.server.proc.pid)
+
+
+def fill_history(e: Eyrie, rows: int) -> None:
+    """rows rollup rows of 1,000 other stats of another account, straight into the table."""
+    ezkey, acc = e.account()
+    now = int(time.time())
+    n_stats = 1000
+    ids = [s["id"] for s in ensure_stats(e.db, acc, {f"history {i:04d}": "counter" for i in range(n_stats)},
+                                         now).values()]
+    per_stat = rows // len(ids)
+    start = now - now % MINUTE - per_stat * MINUTE - 3 * 86400
+    t0 = time.perf_counter()
+    chunk = 5000
+    for sid in ids:
+        for c in range(0, per_stat, chunk):
+            vals = ",".join(f"({sid},60,{start + k * 60},1.0,1,1.0,1.0)" for k in range(c, min(per_stat, c + chunk)))
+            e.db.run(lambda tx, vals=vals: tx.execute_raw(
+                "INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) VALUES " + vals))
+    print(f"[{e.backend}] history: {per_stat * len(ids):,} rollup rows in {time.perf_counter() - t0:.0f}s", flush=True)
+
+
+def run_eyrie(backend: str, args, workdir: Path) -> dict:
+    e = Eyrie(backend, workdir, args)
+    out: dict = {"backend": backend}
+    now = int(time.time())
+    end_ts = now - now % MINUTE - MINUTE  # the last complete minute, as graphite-bench
+    try:
+        e.start("eyrie_peer")
+        try:
+            out["1000x100"] = e.workload(1000, 100, args.rounds, end_ts)
+            out["single"] = e.singles()
+            if args.ab_root:
+                out["ab"] = e.ab_singles(Path(args.ab_root))
+            out["latency"] = e.latency()
+            print(f"[{backend}] single post until readable (export API): p50 {out['latency']['p50']:.1f} ms, "
+                  f"p99 {out['latency']['p99']:.1f} ms", flush=True)
+            if args.scale:
+                out["10000x10"] = e.workload(10000, 10, 1, end_ts)
+                out["10x10000"] = e.workload(10, 10000, args.rounds, end_ts)
+            out["rss_kb"] = e.peak_rss_kb()
+        finally:
+            e.stop()
+        if args.history:
+            e.start("eyrie_history")
+            try:
+                fill_history(e, args.history)
+                out["history"] = e.workload(1000, 100, args.rounds, end_ts)
+            finally:
+                e.stop()
+    finally:
+        e.destroy()
+    return out
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def report(sittings: list[dict]) -> None:
+    print()
+    print(f"bench-peer {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores; Eyrie: one "
+          f"ingest process (waitress, 8 threads), {CLIENTS} client threads, 1,000 points per JSON request, "
+          "SQLite synchronous=FULL / MariaDB innodb_flush_log_at_trx_commit=1 (fsync per commit); carbon: "
+          "WHISPER_AUTOFLUSH=False (no fsync). Medians of each sitting's rounds.")
+    for n, s in enumerate(sittings, 1):
+        peer = s.get("peer") or {}
+        print(f"\nsitting {n}: peer load {peer.get('load_start', float('nan')):.2f} at start")
+        print(f"{'':36}{'carbon':>10}" + "".join(f"{r['backend']:>10}{'E/carbon':>8}" for r in s["eyrie"]))
+
+        def row(label, peer_val, eyrie_fn, fmt="{:,.0f}", inverse=False, ratio=True, s=s):
+            cells = f"{label:36}{(fmt.format(peer_val) if peer_val is not None else '-'):>10}"
+            for r in s["eyrie"]:
+                v = eyrie_fn(r)
+                if v is None:
+                    cells += f"{'-':>10}{'':>8}"
+                    continue
+                x = (peer_val / v if inverse else v / peer_val) if (peer_val and ratio) else None
+                cells += f"{fmt.format(v):>10}" + (f"{x:>7.2f}x" if x is not None else " " * 8)
+            print(cells)
+
+        for wl, peer_wl in (("1000x100", "1000x100"), ("10000x10", "1000x100"), ("10x10000", "10x10000")):
+            for mode in ("cold", "warm"):
+                pk = peer.get(f"ingest_{peer_wl}_{mode}")
+                if not any(wl in r for r in s["eyrie"]):
+                    continue
+                prate = pk["e2e_rate"]["median"] if pk else None
+                pcpu = pk["carbon_cpu_us_per_point"]["median"] if pk else None
+                label = f"{wl} {mode}" + (f" (vs {peer_wl})" if wl != peer_wl else "")
+                row(f"{label} points/s", prate,
+                    lambda r, wl=wl, mode=mode: med([x["pps"] for x in r[wl][mode]]) if wl in r else None)
+                row("  server CPU us/point (carbon/E)", pcpu,
+                    lambda r, wl=wl, mode=mode: med([x["us_per_point"] for x in r[wl][mode]]) if wl in r else None,
+                    fmt="{:.1f}", inverse=True)
+                row("  1-min load avg (peer: at start)", peer.get("load_start"),
+                    lambda r, wl=wl, mode=mode: med([x["load"] for x in r[wl][mode]]) if wl in r else None,
+                    fmt="{:.2f}", ratio=False)
+        row("peak RSS MB (ratio carbon/E)", (peer.get("carbon_peak_rss_kb") or 0) / 1024,
+            lambda r: r.get("rss_kb", 0) / 1024, inverse=True)
+        lat = (peer.get("latency_visible_ms") or {}).get("median")
+        row("post->readable p50 ms (E/graphite)", lat, lambda r: r["latency"]["p50"], fmt="{:.1f}")
+        row("post->readable p99 ms (E/graphite)", lat, lambda r: r["latency"]["p99"], fmt="{:.1f}")
+        print("single posts (Eyrie only)   " + "".join(
+            f"  {r['backend']}: {r['single']['posts']:,.0f}/s vs no-op {r['single']['noop']:,.0f}/s = "
+            f"{r['single']['posts'] / r['single']['noop']:.0%}, CPU {r['single']['us_post']:.0f}/"
+            f"{r['single']['us_noop']:.0f} us, load {r['single']['load']:.2f};" for r in s["eyrie"]))
+        for r in s["eyrie"]:
+            if "ab" in r:
+                ab = r["ab"]
+                print(f"  {r['backend']} single posts, A/B same sitting: {ab['this']['rate']:,.0f}/s vs base "
+                      f"{ab['base']['rate']:,.0f}/s = {ab['this']['rate'] / ab['base']['rate']:.2f}x "
+                      f"(CPU {ab['this']['us']:.0f} vs {ab['base']['us']:.0f} us, load {ab['load']:.2f})")
+            if "history" in r:
+                for mode in ("cold", "warm"):
+                    h = med([x["pps"] for x in r["history"][mode]])
+                    e = med([x["pps"] for x in r["1000x100"][mode]])
+                    print(f"  {r['backend']} {mode} with history / empty: {h:,.0f} / {e:,.0f} = {h / e:.2f}")
+        bad = [x["label"] for r in s["eyrie"] for wl in ("1000x100", "10000x10", "10x10000", "history")
+               for mode in ("cold", "warm") for x in r.get(wl, {}).get(mode, []) if not x["ok"]]
+        if bad:
+            print(f"  NOT ALL POINTS STORED: {bad}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--backend", choices=("sqlite", "mariadb", "both"), default="both")
+    p.add_argument("--sittings", type=int, default=2, help="peer + Eyrie, back to back, this many times")
+    p.add_argument("--rounds", type=int, default=3, help="Eyrie rounds per workload and mode")
+    p.add_argument("--peer-reps", type=int, default=3, help="graphite-bench rounds per workload and mode")
+    p.add_argument("--scale", action="store_true", help="also 10000x10 and 10x10000")
+    p.add_argument("--history", type=int, default=0, help="also the rate after filling N rollup rows")
+    p.add_argument("--no-peer", action="store_true", help="Eyrie only (no ratios)")
+    p.add_argument("--ab-root", help="also single posts A/B against the code in this checkout (e.g. of main)")
+    p.add_argument("--graphite-dir", default=os.environ.get("GRAPHITE_BENCH_DIR", str(ROOT / "var" / "graphite-bench")))
+    p.add_argument("--json", help="write every figure to this file")
+    args = p.parse_args(argv)
+    backends = ["sqlite", "mariadb"] if args.backend == "both" else [args.backend]
+    sittings = []
+    for n in range(args.sittings):
+        print(f"== sitting {n + 1} {time.strftime('%H:%M:%S')} ({load()})", flush=True)
+        s = {"peer": None if args.no_peer else run_peer(args, n + 1), "eyrie": []}
+        for b in backends:
+            workdir = Path(tempfile.mkdtemp(prefix="eyrie-peer-", dir="/tmp"))
+            try:
+                s["eyrie"].append(run_eyrie(b, args, workdir))
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+        sittings.append(s)
+    report(sittings)
+    if args.json:
+        Path(args.json).write_text(json.dumps(sittings, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
