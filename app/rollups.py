@@ -105,17 +105,21 @@ class MinuteBatch(RollupBatch):
 
     def add(self, stat_id: int, ts: int, value: float, tz: str = "UTC") -> None:
         self.points += 1
-        key = (stat_id, MINUTE, ts - ts % MINUTE)
-        row = self.rows.get(key)
-        if row is None:
-            self.rows[key] = [value, 1, value, value]
-        else:
-            row[0] += value
-            row[1] += 1
-            if value < row[2]:
-                row[2] = value
-            if value > row[3]:
-                row[3] = value
+        accumulate(self.rows, (stat_id, MINUTE, ts - ts % MINUTE), value, 1, value, value)
+
+
+def accumulate(rows: dict, key: tuple, total: float, n: int, lo: float, hi: float) -> None:
+    """Add one (sum, count, min, max) row into rows[key]: what the database's upsert does, in memory."""
+    row = rows.get(key)
+    if row is None:
+        rows[key] = [total, n, lo, hi]
+    else:
+        row[0] += total
+        row[1] += n
+        if lo < row[2]:
+            row[2] = lo
+        if hi > row[3]:
+            row[3] = hi
 
 
 def merge_row(a: tuple[float, int, float, float], b: tuple[float, int, float, float]):

@@ -12,7 +12,7 @@ from app import keys
 from app.errors import Invalid, NotFound
 from app.importers import Series, finest_resolution
 from app.ingest_rules import MAX_NUMBER, check_name
-from app.rollups import DAY, RESOLUTIONS, bucket_start
+from app.rollups import DAY, RESOLUTIONS, accumulate, bucket_start
 from app.storage import accounts as aq
 from app.storage import points as pq
 from app.storage import stats as sq
@@ -53,15 +53,7 @@ def rollup_rows(stat_id: int, series: Series, tz: str) -> list[tuple]:
         for res in RESOLUTIONS:
             if res < finest:
                 continue
-            key = (stat_id, res, bucket_start(t, res, tz))
-            row = acc.get(key)
-            if row is None:
-                acc[key] = [total, n, lo, hi]
-            else:
-                row[0] += total
-                row[1] += n
-                row[2] = min(row[2], lo)
-                row[3] = max(row[3], hi)
+            accumulate(acc, (stat_id, res, bucket_start(t, res, tz)), total, n, lo, hi)
     return [(*k, *acc[k]) for k in sorted(acc)]
 
 

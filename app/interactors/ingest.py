@@ -19,7 +19,7 @@ from app.ingest_rules import (
     parse_time,
 )
 from app.interactors.stats import ensure_stats
-from app.rollups import MINUTE, MinuteBatch
+from app.rollups import MinuteBatch
 from app.storage import accounts as aq
 from app.storage import stats as sq
 from app.storage.writer import AccountChanged
@@ -276,21 +276,10 @@ def _add_to_batch(db, account: dict, parsed: list, now: int, result: IngestResul
             result.rejected_count += len(over)
             parsed = kept
     batch = MinuteBatch()
-    rows = batch.rows
     for _, names, _, number, t in parsed:
         for name in names:
-            key = (stats[name]["id"], MINUTE, t - t % MINUTE)
-            row = rows.get(key)
-            if row is None:
-                rows[key] = [number, 1, number, number]
-            else:
-                row[0] += number
-                row[1] += 1
-                if number < row[2]:
-                    row[2] = number
-                if number > row[3]:
-                    row[3] = number
-    batch.points = len(parsed)
+            batch.add(stats[name]["id"], t, number)
+    batch.points = len(parsed)   # a tilde item is one point however many stats it fans out to
     result.accepted = len(parsed)
     result.created = [s for s in stats.values() if s.get("new")]
     return batch

@@ -27,7 +27,7 @@ import time
 
 from app import monitoring
 from app.errors import Invalid, Unavailable
-from app.rollups import DAY, HOUR, MINUTE, RollupBatch, local_day_start
+from app.rollups import DAY, HOUR, MINUTE, RollupBatch, accumulate, local_day_start
 from app.storage.points import fold, mysql_upserts, upsert_rollups
 
 MAX_ROWS_PER_COMMIT = 20000
@@ -335,14 +335,7 @@ def _behind_the_watermark(tx, rows: list, stat_ids) -> list:
             continue
         day = ts - ts % DAY if tz == "UTC" else local_day_start(ts, tz)
         for key in ((sid, HOUR, ts - ts % HOUR), (sid, DAY, day)):
-            row = coarse.get(key)
-            if row is None:
-                coarse[key] = [total, n, lo, hi]
-            else:
-                row[0] += total
-                row[1] += n
-                row[2] = min(row[2], lo)
-                row[3] = max(row[3], hi)
+            accumulate(coarse, key, total, n, lo, hi)
     return [(*k, *v) for k, v in coarse.items()]
 
 
