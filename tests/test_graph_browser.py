@@ -128,10 +128,12 @@ def test_a_tap_on_a_phone_shows_the_values(browser, live_server, db):
     page.get_by_role("button", name="Log in").click()
     expect(page).not_to_have_url(live_server + "/login")
     page.goto(f"{live_server}/stats/{stat}?tf=1d")
-    # On a phone the page redraws its graph once for the width it is shown at (app.js): tap that one.
+    # On a phone the page redraws its graph once for the width it is shown at (app.js): tap that one,
+    # once graph.js has bound it (htmx:load comes after the settle, a moment after the swap).
     page.wait_for_function("""() => { const v = document.getElementById('stat-view');
         const box = v && v.querySelector('[data-graph-box]'); const drawn = Number(v && v.dataset.graphWidth);
-        return box && drawn && Math.abs(box.clientWidth - drawn) / drawn <= 0.2; }""")
+        const graph = v && v.querySelector('[data-graph]');
+        return box && drawn && graph && graph.eyrieGraph && Math.abs(box.clientWidth - drawn) / drawn <= 0.2; }""")
     box = _plot_box(page)
     page.touchscreen.tap(box["x0"] + (box["x1"] - box["x0"]) * 0.7, (box["y0"] + box["y1"]) / 2)
     tip = page.locator("#stat-graph .graph-tip")
