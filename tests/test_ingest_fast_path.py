@@ -37,7 +37,8 @@ def _requests(acc, key):
                                      "content_type": "application/x-www-form-urlencoded; charset=utf-8"}),
         ("GET", f"/ez?ezkey={ez}&stat=hits&count=1&t={T}&vb=0", {}),
         ("POST", "/ez", {"data": f"ezkey={ez}&stat=messages sent~a,b&count=1&t={T}", "content_type": "text/plain"}),
-        ("POST", "/ez", {"data": f"ezkey={ez}&stat=hits&count=abc", "content_type": "application/x-www-form-urlencoded"}),
+        ("POST", "/ez", {"data": f"ezkey={ez}&stat=hits&count=abc",
+                         "content_type": "application/x-www-form-urlencoded"}),
         ("POST", "/ez", {"data": "ezkey=nobody-has-this&stat=x&count=1",
                          "content_type": "application/x-www-form-urlencoded"}),
         ("POST", "/ez", {"data": f"ezkey={ez}&count=1", "content_type": "application/x-www-form-urlencoded"}),
@@ -49,7 +50,8 @@ def _requests(acc, key):
                         "content_type": "application/x-www-form-urlencoded"}),
         ("GET", f"/c?ukey={uk}&key={key}&value=3&t={T}", {}),
         ("POST", "/v", {"data": f"ukey={uk}&key={key}", "content_type": "application/x-www-form-urlencoded"}),
-        ("POST", "/c", {"data": f"ukey={uk}&key=wrong-key&count=1", "content_type": "application/x-www-form-urlencoded"}),
+        ("POST", "/c", {"data": f"ukey={uk}&key=wrong-key&count=1",
+                        "content_type": "application/x-www-form-urlencoded"}),
     ]
 
 
