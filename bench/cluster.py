@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -55,6 +56,7 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None, hea
         cmd += ["-H", f"{k}: {v}"]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    done = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
 
@@ -64,8 +66,45 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None, hea
             return None
         return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
 
-    return {"rps": rate, "p50_ms": pct(50), "p99_ms": pct(99), "non2xx": int(bad.group(1)) if bad else 0,
-            "socket_errors": errors.group(1) if errors else ""}
+    return {"rps": rate, "requests": done, "p50_ms": pct(50), "p99_ms": pct(99),
+            "non2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else ""}
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _busy_ticks() -> int:
+    """The whole machine's non-idle CPU ticks so far (every core, kernel time included)."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(f) - f[3] - f[4]   # minus idle and iowait
+
+
+def _pid_ticks(pid: int) -> int:
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(f[11]) + int(f[12])   # utime + stime
+
+
+def metered(pids: list[int], run) -> dict:
+    """run() (a wrk call) with the CPU it cost split: the ingest processes' own CPU per request, and
+    everything else on the machine (nginx, both databases, wrk, the kernel's network work) per
+    request. These bound what a second process can add: each process is one core at most (the
+    GIL), and the machine has os.cpu_count() cores for all of it."""
+    b0, p0 = _busy_ticks(), sum(_pid_ticks(p) for p in pids)
+    r = run()
+    busy, own = (_busy_ticks() - b0) / TICK, (sum(_pid_ticks(p) for p in pids) - p0) / TICK
+    n = max(r["requests"], 1)
+    return {**r, "us_ingest": own * 1e6 / n, "us_other": max(busy - own, 0) * 1e6 / n}
+
+
+def ceiling(us_ingest: float, us_other: float, cores: int) -> float:
+    """The most a second ingest process can multiply the rate by on this machine: one process
+    cannot pass one core of its own work (1/us_ingest), and no number of them can pass the cores
+    divided by all the work a request costs."""
+    machine = cores / (us_ingest + us_other)
+    return min(2 / us_ingest, machine) / min(1 / us_ingest, machine)
 
 
 def lua_bulk_spread(path: Path, ezkey: str, stats: int) -> str:
@@ -186,10 +225,11 @@ def main() -> int:
             for n in (2, 1):
                 if n == 1:
                     cluster.ctl("stop", ingest_names[1], web_names[1])
+                pids = [int(cluster.ctl("pid", name).stdout.strip()) for name in ingest_names[:n]]
                 with LagProbe(info["database_url"], info["replica_url"]) as lag:
-                    runs.setdefault(f"bulk_{n}", []).append(wrk(f"{url}/ez", S, C, bulk))
-                    runs.setdefault(f"spread_{n}", []).append(wrk(f"{url}/ez", S, C, spread))
-                    runs.setdefault(f"single_{n}", []).append(wrk(f"{url}/ez", S, C, single))
+                    for key, script in (("bulk", bulk), ("spread", spread), ("single", single)):
+                        runs.setdefault(f"{key}_{n}", []).append(
+                            metered(pids, lambda script=script: wrk(f"{url}/ez", S, C, script)))
                 runs.setdefault(f"lag_{n}", []).append(lag.summary())
                 runs.setdefault(f"graph_page_{n}", []).append(wrk(page, S, C, headers={"Cookie": cookie}))
                 runs.setdefault(f"light_page_{n}", []).append(wrk(f"{url}/login", S, C))
@@ -219,6 +259,17 @@ def main() -> int:
     row("JSON bulk, 100 hot stats", "bulk", BULK, "points/s")
     row(f"JSON bulk, over {SPREAD:,} stats", "spread", BULK, "points/s")
     row("single /ez posts", "single")
+    cores = os.cpu_count() or 1
+    print(f"\nwhere the CPU of a request goes with 1 ingest process ({cores} cores), and the most a second"
+          " process could add here:")
+    for label, key in (("JSON bulk, 100 hot stats", "bulk"), (f"JSON bulk, over {SPREAD:,} stats", "spread"),
+                       ("single /ez posts", "single")):
+        one = [r for r in runs[f"{key}_1"] if "us_ingest" in r]
+        ui = statistics.median(r["us_ingest"] for r in one)
+        uo = statistics.median(r["us_other"] for r in one)
+        got = results[f"{key}_2"]["rps"] / results[f"{key}_1"]["rps"]
+        print(f"{label:<34} ingest process {ui:>6,.0f} us, everything else {uo:>6,.0f} us per request:"
+              f" ceiling x{ceiling(ui, uo, cores):.2f}, measured x{got:.2f}")
     row("stat page (graphs rendered)", "graph_page")
     row("/login (light page)", "light_page")
     for n in (1, 2):

@@ -19,7 +19,7 @@ from app.rollups import DAY, HOUR, MINUTE, MinuteBatch, RollupBatch
 from app.storage import accounts as aq
 from app.storage import points as pq
 from app.storage.db import Database
-from tests.conftest import NOW
+from tests.conftest import BACKEND, NOW
 from tests.helpers import stat_row, stored_rollup
 
 BASE = NOW - NOW % DAY - 2 * DAY + 22 * HOUR  # 22:00 UTC two days ago: the points cross midnight
@@ -253,3 +253,37 @@ def test_an_import_over_unfolded_minutes_counts_each_point_once(db, account):
     for (res, ts), row in want.items():
         if res == HOUR and ts != hour:
             assert got[(res, ts)][1] == row[1] and got[(res, ts)][0] == pytest.approx(row[0]), (res, ts)
+
+
+@pytest.mark.skipif(BACKEND != "mariadb", reason="MariaDB's one-round-trip commit (a compound statement)")
+def test_on_mariadb_a_post_commits_in_one_round_trip_and_one_behind_the_watermark_takes_two_more(
+        db, second, account, monkeypatch):
+    from app.storage.db import Tx
+
+    items = [EzItem(stat="trip", count=1, t=BASE + k * MINUTE) for k in range(5 * 60)]
+    record_ez(db, account.ezkey, items, NOW, bulk=True)
+    assert db.writer.idle()
+    sid = stat_row(db, account.id, "trip")["id"]
+    mark = _folded_to(db, sid)
+    assert mark > BASE
+    calls: list[str] = []
+    real = Tx.script
+    monkeypatch.setattr(Tx, "script", lambda self, parts: calls.append(parts[0][0][:17]) or real(self, parts))
+    newest = BASE + (5 * 60 - 1) * MINUTE
+    record_ez(db, account.ezkey, [EzItem(stat="trip", count=2, t=newest)], NOW)
+    assert calls == ["BEGIN NOT ATOMIC "]   # checked, written and committed in one statement
+    assert stored_rollup(db, sid, MINUTE, newest) == (3.0, 2, 1.0, 2.0)
+    calls.clear()
+    # Behind the watermark: the one trip rolls back, the closer look writes the hour and day too.
+    record_ez(db, account.ezkey, [EzItem(stat="trip", count=4, t=BASE)], NOW)
+    assert calls == ["BEGIN NOT ATOMIC ", "START TRANSACTION", "INSERT INTO rollu"]   # its hour and day, COMMIT
+    assert stored_rollup(db, sid, MINUTE, BASE) == (5.0, 2, 1.0, 4.0)
+    assert stored_rollup(db, sid, HOUR, BASE - BASE % HOUR) == (64.0, 61, 1.0, 4.0)
+    _assert_same(db, sid, [(i.t, 1.0) for i in items] + [(newest, 2.0), (BASE, 4.0)], "UTC")
+    calls.clear()
+    # An account changed in another process: the one trip writes nothing, the refusal follows.
+    update_preferences(second, account.id, ez_enabled=False)
+    with pytest.raises(Forbidden):
+        record_ez(db, account.ezkey, [EzItem(stat="trip", count=8, t=newest)], NOW)
+    assert calls[0] == "BEGIN NOT ATOMIC "
+    assert stored_rollup(db, sid, MINUTE, newest) == (3.0, 2, 1.0, 2.0)

@@ -344,13 +344,18 @@ _MARKS_SQL = "SELECT MIN(folded_to), MAX(folded_to), COUNT(*) FROM stats WHERE i
 
 
 def _write_mysql(tx, jobs: list[_Job], refused: list[_Job]):
-    """The same transaction as _check_accounts + _write_rows, in two round trips (Tx.script):
-    START TRANSACTION, the key check, the watermarks and the minute rows in one, COMMIT in the
-    other. Returns the fold plan, or None (rolled back) when a request's account changed: the
-    caller then writes the rest the general way."""
+    """The same transaction as _check_accounts + _write_rows. Nearly always in one round trip
+    (_one_trip); when that finds something to look at closer (an account changed, a row behind
+    its stat's watermark), in two: START TRANSACTION, the key check, the watermarks and the minute
+    rows in one, COMMIT in the other. Returns the fold plan, or None (rolled back) when a request's
+    account changed: the caller then writes the rest the general way."""
     rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
     rows.sort()
     sids = sorted({r[0] for r in rows})
+    if len(sids) <= 1000:
+        low = _one_trip(tx, jobs, rows, sids)
+        if low is not None:
+            return _plan(_newest(rows), low)
     keys = sorted({j.ezkey for j in jobs if j.ezkey is not None})
     parts: list[tuple[str, tuple]] = [("START TRANSACTION", ())]
     for i in range(0, len(keys), 500):
@@ -377,8 +382,44 @@ def _write_mysql(tx, jobs: list[_Job], refused: list[_Job]):
     if marked < len(sids) or high > min(r[2] for r in rows):
         tail.extend((sql, ()) for sql in mysql_upserts(sorted(_behind_the_watermark(tx, rows, sids))))
     tx.script([*tail, ("COMMIT", ())])
+    return _plan(_newest(rows), low)
+
+
+def _newest(rows) -> dict[int, int]:
     newest: dict[int, int] = {}
     for sid, _, ts, *_ in rows:
         if ts > newest.get(sid, -1):
             newest[sid] = ts
-    return _plan(newest, low)
+    return newest
+
+
+def _one_trip(tx, jobs: list[_Job], rows: list, sids: list[int]) -> int | None:
+    """The whole commit as one compound statement (MariaDB's BEGIN NOT ATOMIC): check every
+    request's key, EZ switch and stats generation and the stats' watermarks under shared locks,
+    and only if all is as the requests were validated against and no row is behind its stat's
+    watermark, write the minute rows and COMMIT; else ROLLBACK and nothing was written. A post's
+    latency is mostly round trips to the server (each a wake-up on an idle machine): this saves the
+    second one. Returns the lowest watermark (committed), or None (rolled back: look closer).
+    The block's variables are named v_*: a variable named like a column (n, lo, hi) would stand
+    for that column inside the upsert's ON DUPLICATE KEY UPDATE."""
+    expect = sorted({(j.ezkey, j.account_id, j.stats_gen) for j in jobs if j.ezkey is not None})
+    keys = sorted({e[0] for e in expect})
+    if len(keys) > 500:
+        return None
+    args: list = []
+    if expect:
+        check = ("SELECT COUNT(*) INTO v_ok FROM ez_keys k JOIN accounts a ON a.id = k.account_id"
+                 f" WHERE k.ezkey IN ({','.join('?' * len(keys))}) AND a.ez_enabled"
+                 f" AND (k.ezkey, a.id, a.stats_gen) IN ({','.join(['(?,?,?)'] * len(expect))}) LOCK IN SHARE MODE;")
+        args += [*keys, *(x for e in expect for x in e)]
+    else:
+        check = "SET v_ok = 0;"
+    oldest = min(r[2] for r in rows)
+    sql = ("BEGIN NOT ATOMIC DECLARE v_ok, v_n INT DEFAULT 0; DECLARE v_lo, v_hi BIGINT; START TRANSACTION; " + check +
+           " SELECT COUNT(*), MIN(folded_to), MAX(folded_to) INTO v_n, v_lo, v_hi FROM stats"
+           f" WHERE id IN ({','.join('%d' % i for i in sids)}) LOCK IN SHARE MODE;"  # noqa: UP031
+           f" IF v_ok = {len(expect)} AND v_n = {len(sids)} AND v_hi <= {int(oldest)} THEN "
+           + "; ".join(mysql_upserts(rows)) + "; COMMIT; SELECT 1, v_lo; ELSE ROLLBACK; SELECT 0, v_lo; END IF; END")
+    (res,) = [r for r in tx.script([(sql, tuple(args))]) if not isinstance(r, int)]
+    done, low = res[0]
+    return int(low) if done else None
