@@ -352,7 +352,7 @@ def _write_mysql(tx, jobs: list[_Job], refused: list[_Job]):
     rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
     rows.sort()
     sids = sorted({r[0] for r in rows})
-    if len(sids) <= 1000:
+    if len(sids) <= 1000 and "MariaDB" in tx.conn.get_server_info():   # MySQL has no BEGIN NOT ATOMIC
         low = _one_trip(tx, jobs, rows, sids)
         if low is not None:
             return _plan(_newest(rows), low)
