@@ -31,6 +31,7 @@ from app.rollups import DAY, HOUR, MINUTE, RollupBatch, accumulate, local_day_st
 from app.storage.points import fold, mysql_upserts, upsert_rollups
 
 MAX_ROWS_PER_COMMIT = 20000
+ONE_TRIP_ROWS = 200  # MariaDB: commits of up to this many minute rows go in one round trip
 REFUSED = "these points cannot be added to the stored totals: a sum would leave the range a number may hold"
 NO_MARK = 2**62  # a stat without a stats row (purged): every row written at once, nothing to fold
 # Hours are folded once they are this far behind the stat's newest minute: late and re-sent points
@@ -352,7 +353,10 @@ def _write_mysql(tx, jobs: list[_Job], refused: list[_Job]):
     rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
     rows.sort()
     sids = sorted({r[0] for r in rows})
-    if len(sids) <= 1000 and "MariaDB" in tx.conn.get_server_info():   # MySQL has no BEGIN NOT ATOMIC
+    # Small commits (single posts) only: there the saved round trip is a tenth of the commit; a big
+    # upsert inside a compound block ran 3-5 % slower than as a plain statement (measured: 4 rows
+    # 0.67 vs 0.73 ms, 1,000 rows 11.3 vs 11.0 ms). MySQL has no BEGIN NOT ATOMIC.
+    if len(rows) <= ONE_TRIP_ROWS and "MariaDB" in tx.conn.get_server_info():
         low = _one_trip(tx, jobs, rows, sids)
         if low is not None:
             return _plan(_newest(rows), low)
