@@ -179,7 +179,10 @@ def test_analysis_disables_the_sixth_box_and_zooms_keeping_the_selection(browser
     boxes["s0"].uncheck()
     expect(boxes["s4"]).to_be_enabled()
     expect(page.locator("#analysis-graph .overlay-stats")).not_to_contain_text("s0")
-    # A drag across the overlay zooms it; the URL keeps the stats and gets the range.
+    # A drag across the overlay zooms it; the URL keeps the stats and gets the range. The graph was
+    # just swapped in: drag it once graph.js has bound it (htmx:load follows the settle).
+    page.wait_for_function("""() => { const g = document.querySelector('#analysis-graph [data-graph]');
+        return g && g.eyrieGraph; }""")
     svg = page.locator("#analysis-graph svg.eyrie-graph")
     bb = svg.bounding_box()
     y = bb["y"] + bb["height"] * 0.4
