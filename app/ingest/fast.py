@@ -43,8 +43,8 @@ class FastIngest:
         body = self._body(environ) if handler else None
         if body is None:
             return self.next(environ, start_response)
-        p = parsing.merge_params(environ.get("QUERY_STRING", "").encode("latin-1"), body)
         try:
+            p = parsing.merge_params(environ.get("QUERY_STRING", "").encode("latin-1"), body)
             handler(self.db, p, int(self.clock()), self.limits)
         except EyrieError as exc:
             return self._reply(start_response, exc.status, exc.msg)
