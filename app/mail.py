@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as _wait
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -38,6 +43,45 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
         for cid, png in mail.images:
             html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>")
     return msg
+
+
+log = logging.getLogger("eyrie.mail")
+_sender: ThreadPoolExecutor | None = None
+_pending: set[Future] = set()
+_lock = threading.Lock()
+
+
+def send_soon(config, make: Callable[[], Mail]) -> None:
+    """Render (make()) and send the mail on the process's mail thread, not the request's: the
+    password-reset form must answer in the same time whether or not there is a mail to send, or
+    its timing tells who has an account; and a slow or failing SMTP server must not hold up or
+    fail the reply (the failure is logged)."""
+    global _sender
+    with _lock:
+        if _sender is None:
+            _sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eyrie-mail")
+        future = _sender.submit(_send_logged, config, make)
+        _pending.add(future)
+    future.add_done_callback(_done)
+
+
+def _done(future: Future) -> None:
+    with _lock:
+        _pending.discard(future)
+
+
+def _send_logged(config, make: Callable[[], Mail]) -> None:
+    try:
+        send(config, make())
+    except Exception:
+        log.exception("a mail could not be sent")
+
+
+def drain(timeout: float = 15.0) -> bool:
+    """Wait for the mails handed to send_soon so far (tests, and a process about to exit)."""
+    with _lock:
+        pending = list(_pending)
+    return not _wait(pending, timeout).not_done
 
 
 def outbox_dir(var_dir: Path) -> Path:

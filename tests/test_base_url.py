@@ -60,9 +60,10 @@ def test_worker_mail_links_use_the_configured_port(db, account, config, smtp):  
 
 
 def test_a_password_reset_link_points_at_the_host_the_request_came_to(web, account, config):
-    from app.mail import read_outbox
+    from app.mail import drain, read_outbox
 
     r = post(web, "/reset", {"email": account.email}, token_from="/reset")
     assert r.status_code == 200
+    assert drain()
     [(_, msg)] = read_outbox(config.var_dir)
     assert "http://localhost/reset/" in msg.get_body(("plain",)).get_content()

@@ -58,3 +58,24 @@ def test_send_now_refuses_bad_input_and_forged_posts(signed_in, db, config, acco
     assert r.status_code == 400
     assert signed_in.post("/settings/reports/send", data={"period": "daily"}).status_code == 400   # no CSRF
     assert outbox(config) == []
+
+
+def test_send_now_with_the_mail_server_down_says_so_and_is_not_a_500(db, config, account):
+    import socket
+    from dataclasses import replace
+
+    from app.web import create_web_app
+    from tests.web_helpers import login
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()   # nothing listens there: the connection is refused
+    client = login(create_web_app(replace(config, smtp_url=f"smtp://127.0.0.1:{port}"), db).test_client(),
+                   account.email, "password-ann")
+    record_ez(db, account.ezkey, [EzItem(stat="orders", count=5, t=NOW - 86400)], NOW, bulk=True)
+    token = csrf_token(client, "/settings/reports")
+    r = client.post("/settings/reports/send", data={"csrf_token": token, "period": "daily"})
+    assert r.status_code == 503
+    assert "the mail server did not take the report" in r.get_data(as_text=True)
+    assert outbox(config) == []

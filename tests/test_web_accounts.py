@@ -8,7 +8,7 @@ import pytest
 
 from app.errors import Forbidden
 from app.interactors.accounts import authenticate
-from app.mail import read_outbox
+from app.mail import drain, read_outbox
 from tests.conftest import NOW
 from tests.helpers import count_rows
 from tests.web_helpers import csrf_token, post
@@ -74,6 +74,7 @@ def test_password_reset_by_emailed_link(web, db, account, config):
     token = csrf_token(web, "/reset")
     r = web.post("/reset", data={"email": account.email, "csrf_token": token})
     assert r.status_code == 200 and "on its way" in r.get_data(as_text=True)
+    assert drain()   # the mail is sent off the request's thread
     [(_, msg)] = read_outbox(config.var_dir)
     assert msg["To"] == account.email and msg["Subject"] == "Reset your Eyrie password"
     link = re.search(r"(/reset/[\w.\-]+)", msg.get_body(("plain",)).get_content()).group(1)
@@ -90,7 +91,46 @@ def test_reset_for_an_unknown_email_looks_the_same_and_sends_nothing(web, config
     token = csrf_token(web, "/reset")
     r = web.post("/reset", data={"email": "nobody@example.com", "csrf_token": token})
     assert r.status_code == 200 and "on its way" in r.get_data(as_text=True)
+    assert drain()
     assert read_outbox(config.var_dir) == []
+
+
+def test_the_reset_reply_does_not_wait_for_the_mail(db, account, config):
+    """An SMTP server that accepts and then says nothing until the reply has come: with the mail
+    sent in the request the reply would wait for it (and fail on the SMTP timeout). Mail that fails
+    is logged, never a 500."""
+    import socket
+    import threading
+    from dataclasses import replace
+
+    from app.web import create_web_app
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    replied, connected = threading.Event(), threading.Event()
+
+    def server():
+        conn, _ = listener.accept()
+        connected.set()
+        replied.wait(15)
+        conn.close()   # hang up without a greeting: the mail fails, on the mail thread
+
+    t = threading.Thread(target=server, daemon=True)
+    t.start()
+    slow = replace(config, smtp_url=f"smtp://127.0.0.1:{listener.getsockname()[1]}")
+    client = create_web_app(slow, db).test_client()
+    token = csrf_token(client, "/reset")
+    r = client.post("/reset", data={"email": account.email, "csrf_token": token})
+    assert r.status_code == 200 and "on its way" in r.get_data(as_text=True)
+    assert not replied.is_set()
+    replied.set()
+    assert connected.wait(15)   # the mail thread did try to send it
+    assert drain()
+    t.join(15)
+    listener.close()
+    assert read_outbox(config.var_dir) == []   # it went to SMTP, not to the outbox
+
 
 
 def test_a_forged_reset_token_is_refused(web):

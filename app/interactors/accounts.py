@@ -100,7 +100,8 @@ def _reset_serializer(secret: str):
 
 def request_password_reset(db, config, email: str, now: int, base_url: str = "") -> bool:
     """Mail a reset link if the account exists. The caller answers the same either way, so the
-    form never tells who has an account."""
+    form never tells who has an account: the mail is rendered and sent off the request's thread
+    (mail.send_soon), so the reply takes the same time too."""
     from app import emails, mail
 
     account = db.read(lambda tx: q.account_by_email(tx, (email or "").strip().lower()))
@@ -109,8 +110,9 @@ def request_password_reset(db, config, email: str, now: int, base_url: str = "")
     token = _reset_serializer(config.secret_key).dumps(
         {"a": account["id"], "h": account["password_hash"][-16:], "exp": now + RESET_SECONDS})
     link = f"{base_url or config.mail_base_url}/reset/{token}"
-    mail.send(config, emails.render("password_reset", account["email"], "Reset your Eyrie password",
-                                    email=account["email"], link=link))
+    to = account["email"]
+    mail.send_soon(config, lambda: emails.render("password_reset", to, "Reset your Eyrie password",
+                                                 email=to, link=link))
     return True
 
 

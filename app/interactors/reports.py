@@ -8,13 +8,14 @@ and compares it with the period before.
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import emails, mail
 from app.chart_rules import bucket_points
-from app.errors import Invalid, NotFound
+from app.errors import Invalid, NotFound, Unavailable
 from app.graphs import Series
 from app.interactors.graphs import first_data
 from app.interactors.notify import backoff, graph_png
@@ -316,7 +317,11 @@ def send_now(db, config, account_id: int, period: str, now: int) -> dict:
     schedule, data = db.read(tx_fn)
     if not data or not data["stats"]:
         raise Invalid("there are no stats to report on yet", field="period")
-    mail.send(config, _report_mail(config, schedule, data))
+    try:
+        mail.send(config, _report_mail(config, schedule, data))
+    except (OSError, smtplib.SMTPException):   # refused, timed out, hung up: the server's fault, said plainly
+        log.warning("send-now report mail failed", exc_info=True)
+        raise Unavailable("the mail server did not take the report: try again in a moment") from None
     return {"to": data["account"]["email"], "period": period, "stats": len(data["stats"])}
 
 
