@@ -19,7 +19,7 @@ import requests
 
 from app.config import ROOT
 from app.storage.db import Database
-from tests.support.mariadb import free_port
+from tests.support.mariadb import free_port, free_port_run
 
 sys.path.insert(0, str(ROOT / "deploy"))
 from eyrie_ops import activate as act  # noqa: E402
@@ -161,7 +161,8 @@ def test_activate_runs_exactly_the_named_roles_restarts_onto_a_new_release_and_r
         releases, supervisord, db_url, tmp_path, monkeypatch):
     base, ctl = supervisord
     r1, r2 = releases
-    monkeypatch.setattr(act, "FIRST_PORT", {"ingest": free_port(), "web": free_port()})
+    first_port = free_port_run(8)   # activate numbers each role's ports in a row: ingest 4, then web 4
+    monkeypatch.setattr(act, "FIRST_PORT", {"ingest": first_port, "web": first_port + 4})
     env = _env(db_url, tmp_path / "var")
     del env["EYRIE_SECRET_KEY"]
 

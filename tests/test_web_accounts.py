@@ -287,4 +287,5 @@ def test_password_reset_requests_are_rate_limited(web, account, config):
     token = csrf_token(web, "/reset")
     codes = [web.post("/reset", data={"email": account.email, "csrf_token": token}).status_code for _ in range(6)]
     assert codes == [200] * 5 + [429]
+    assert drain()
     assert len(read_outbox(config.var_dir)) == 5

@@ -21,6 +21,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_run(n: int) -> int:
+    """The first of n consecutive free ports, below the kernel's ephemeral range: a port the
+    kernel hands out (free_port) is in that range, and the next one up may be taken meanwhile by
+    any outgoing connection of the suite (deploy/activate numbers a role's ports in a row)."""
+    import random
+
+    try:
+        low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        first = random.randrange(10000, max(low - n, 10001))
+        socks = []
+        try:
+            for p in range(first, first + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError(f"no {n} free ports in a row")
+
+
 class MariaDB:
     def __init__(self, port: int | None = None, base: str | None = None):
         if not shutil.which("mariadbd"):
