@@ -355,3 +355,19 @@ def test_the_stat_name_cache_never_posts_to_a_renamed_or_purged_stat(ingest, db,
     assert third["id"] not in (first["id"], second["id"])
     assert rollup(db, third["id"], MINUTE, T) == (3.0, 1, 3.0, 3.0)
     assert rollup(db, second["id"], MINUTE, T) is None  # nothing written for the purged stat
+
+
+def test_a_bulk_post_creating_more_stats_than_one_insert_holds_maps_every_point_to_its_stat(ingest, db, account):
+    # 1,201 new stats: three multi-row INSERTs (500 a statement), ids read back by name.
+    items = [{"stat": f"many {i:04d}", "count": i + 1, "t": T} for i in range(1201)]
+    items += [{"stat": f"value {i}", "value": 0.5 + i, "t": T} for i in range(3)]
+    r = ingest.post("/ez", json={"ezkey": account.ezkey, "data": items})
+    assert r.status_code == 200 and r.get_json()["multiple"] == 1204
+    rows = db.read(lambda tx: tx.all("SELECT name, kind, ez_created FROM stats WHERE account_id = ?", (account.id,)))
+    assert len(rows) == 1204 and all(r["ez_created"] == 1 for r in rows)
+    for i in (0, 499, 500, 999, 1000, 1200):
+        stat = ez_stat(db, account, f"many {i:04d}")
+        assert stat["kind"] == "counter"
+        assert rollup(db, stat["id"], MINUTE, T) == (float(i + 1), 1, float(i + 1), float(i + 1))
+    assert ez_stat(db, account, "value 2")["kind"] == "value"
+    assert rollup(db, ez_stat(db, account, "value 2")["id"], MINUTE, T) == (2.5, 1, 2.5, 2.5)

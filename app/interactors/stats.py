@@ -23,24 +23,18 @@ def create_stats(tx, account_id: int, wanted: dict[str, str], now: int, *, max_s
 
     Only the EZ API creates stats this way, so they are marked for StatHat's "a new stat was
     created" mail, which the worker sends (with a delete link, in case the name was a typo)."""
-    from app.storage.reports import mark_ez_created
-
     found = q.stats_by_names(tx, account_id, list(wanted))
     room = len(wanted)
     if max_stats > 0:
         aq.lock_account(tx, account_id)
         room = max_stats - q.count_all_stats(tx, account_id)
-    created = []
-    for name, kind in wanted.items():
-        if name not in found:
-            if len(created) >= room:
-                break
-            stat_id = q.insert_stat(tx, account_id, name, kind, keys.classic_key(), keys.embed_key(), now)
-            found[name] = dict(id=stat_id, account_id=account_id, name=name, kind=kind, deleted_at=None,
-                               created_at=now, public=0, unit="")
-            found[name]["new"] = True
-            created.append(stat_id)
-    mark_ez_created(tx, created)
+    new = [(name, kind) for name, kind in wanted.items() if name not in found][:max(room, 0)]
+    if new:
+        q.insert_ez_stats(tx, account_id, [(n, k, keys.classic_key(), keys.embed_key()) for n, k in new], now)
+        made = q.stats_by_names(tx, account_id, [n for n, _ in new])
+        for row in made.values():
+            row["new"] = True
+        found.update(made)
     return found
 
 

@@ -68,11 +68,6 @@ def _decode(row: dict | None) -> dict | None:
 # -- "a new stat was created" -------------------------------------------------------------------
 
 
-def mark_ez_created(tx: Tx, stat_ids: list[int]) -> None:
-    for stat_id in stat_ids:
-        tx.execute("UPDATE stats SET ez_created = 1 WHERE id = ?", (stat_id,))
-
-
 def pending_new_stats(tx: Tx, limit: int = 500) -> list[dict]:
     return tx.all(
         "SELECT s.id, s.account_id, s.name, s.kind, s.created_at, s.deleted_at, a.email, a.new_stat_email"

@@ -40,6 +40,18 @@ def insert_stat(tx: Tx, account_id: int, name: str, kind: str, classic_key: str,
     )
 
 
+def insert_ez_stats(tx: Tx, account_id: int, rows: list[tuple[str, str, str, str]], now: int) -> None:
+    """Stats the EZ API creates: (name, kind, classic_key, embed_key) each, marked for the "new
+    stat" mail, 500 to a statement: a post naming 10,000 new stats was 20,000 round trips (an
+    INSERT and an UPDATE each). Read their ids back by name (stats_by_names): ids of a multi-row
+    insert are consecutive only under some auto-increment lock modes, and Galera runs the other."""
+    for i in range(0, len(rows), 500):
+        chunk = rows[i:i + 500]
+        tx.execute("INSERT INTO stats (account_id, name, kind, classic_key, embed_key, created_at, ez_created)"
+                   f" VALUES {','.join(['(?, ?, ?, ?, ?, ?, 1)'] * len(chunk))}",
+                   [v for name, kind, ck, ek in chunk for v in (account_id, name, kind, ck, ek, now)])
+
+
 def stats_by_names(tx: Tx, account_id: int, names: list[str]) -> dict[str, dict]:
     found: dict[str, dict] = {}
     for i in range(0, len(names), 500):
