@@ -74,18 +74,15 @@ def read_rollups(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[t
     out = [(r["ts"], r["total"], r["n"], r["lo"], r["hi"]) for r in rows]
     if res == MINUTE:
         return out
-    mark = tx.one("SELECT s.folded_to, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
-                  " WHERE s.id = ?", (stat_id,))
-    if mark is None:
+    window = _unfolded_window(tx, stat_id, start, end)
+    if window is None:
         return out
-    lo_ts = max(int(mark["folded_to"]), start)
-    if lo_ts >= end + _LONGEST_BUCKET:
-        return out
+    lo_ts, tz = window
     minutes = tx.all("SELECT ts, total, n, lo, hi FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ?"
                      " AND ts < ?", (stat_id, MINUTE, lo_ts, end + _LONGEST_BUCKET))
     if not minutes:
         return out
-    return _with_unfolded(out, minutes, res, mark["timezone"], start, end)
+    return _with_unfolded(out, minutes, res, tz, start, end)
 
 
 def _with_unfolded(rows: list[tuple], minutes: list[dict], res: int, tz: str, start: int, end: int) -> list[tuple]:
@@ -150,6 +147,20 @@ def read_rollup_groups(tx: Tx, stat_id: int, res: int, start: int, end: int, ori
 def _unfolded_span(tx: Tx, stat_id: int, start: int, end: int) -> tuple[int, int, str] | None:
     """(oldest, newest minute ts, zone) of the stat's unfolded minute rows that may fall into hour or
     day buckets of start <= ts < end; None when there are none."""
+    window = _unfolded_window(tx, stat_id, start, end)
+    if window is None:
+        return None
+    lo_ts, tz = window
+    r = tx.one("SELECT MIN(ts) AS a, MAX(ts) AS b FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ?"
+               " AND ts < ?", (stat_id, MINUTE, lo_ts, end + _LONGEST_BUCKET))
+    if r is None or r["a"] is None:
+        return None
+    return int(r["a"]), int(r["b"]), tz
+
+
+def _unfolded_window(tx: Tx, stat_id: int, start: int, end: int) -> tuple[int, str] | None:
+    """(the oldest minute ts that may hold unfolded rows for buckets of start <= ts < end, the
+    account's zone), or None when the watermark is past them all (or the stat is gone)."""
     mark = tx.one("SELECT s.folded_to, a.timezone FROM stats s JOIN accounts a ON a.id = s.account_id"
                   " WHERE s.id = ?", (stat_id,))
     if mark is None:
@@ -157,11 +168,7 @@ def _unfolded_span(tx: Tx, stat_id: int, start: int, end: int) -> tuple[int, int
     lo_ts = max(int(mark["folded_to"]), start)
     if lo_ts >= end + _LONGEST_BUCKET:
         return None
-    r = tx.one("SELECT MIN(ts) AS a, MAX(ts) AS b FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ?"
-               " AND ts < ?", (stat_id, MINUTE, lo_ts, end + _LONGEST_BUCKET))
-    if r is None or r["a"] is None:
-        return None
-    return int(r["a"]), int(r["b"]), mark["timezone"]
+    return lo_ts, mark["timezone"]
 
 
 def last_bucket(tx: Tx, stat_id: int, res: int) -> int | None:
