@@ -113,6 +113,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--backend", choices=("sqlite", "mariadb"), default="sqlite")
     p.add_argument("--out", default=str(ROOT / "var" / "profile"))
+    p.add_argument("--cold", action="store_true", help="profile cold rounds (a fresh account each) instead of warm")
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -129,7 +130,11 @@ def main(argv=None) -> int:
         def bulk():
             c0 = proc_cpu(pid)
             for i in range(3):
-                e.bulk_round(ezkey, acc, 1000, 100, end_ts, 1000 * (i + 1), f"1000x100 warm #{i + 1}")
+                if args.cold:
+                    key, fresh = e.account()
+                    e.bulk_round(key, fresh, 1000, 100, end_ts, 0, f"1000x100 cold #{i + 1}")
+                else:
+                    e.bulk_round(ezkey, acc, 1000, 100, end_ts, 1000 * (i + 1), f"1000x100 warm #{i + 1}")
             return (proc_cpu(pid) - c0) * 1e6 / 300_000
 
         bulk_us = record(pid, out / f"bulk-{args.backend}.txt", bulk)
