@@ -351,6 +351,8 @@ class Eyrie:
         ingest, web = _conn(self.server.port), _conn(self.web.port)
         form = {"Content-Type": "application/x-www-form-urlencoded"}
         samples, stat_id, count = [], None, 0
+        floor_ingest: list[float] = []
+        floor_web: list[float] = []
         for _ in range(n + 1):
             t = int(time.time())
             t -= t % MINUTE
@@ -375,11 +377,20 @@ class Eyrie:
                     break
             samples.append((time.perf_counter() - t0) * 1000)
             time.sleep(0.02)
+            # The floor under it: a no-op round trip to each server after the same pause (waitress
+            # waking its threads on an idle machine), so a post + a read can cost no less than both.
+            for conn, path, out in ((ingest, "/", floor_ingest), (web, "/static/favicon.svg", floor_web)):
+                t1 = time.perf_counter()
+                conn.request("GET", path)
+                conn.getresponse().read()
+                out.append((time.perf_counter() - t1) * 1000)
+                time.sleep(0.02)
         ingest.close()
         web.close()
         samples.sort()
         return {"p50": statistics.median(samples), "p99": samples[min(len(samples) - 1, int(len(samples) * 0.99))],
-                "n": len(samples)}
+                "n": len(samples), "noop_ingest_p50": statistics.median(floor_ingest),
+                "noop_web_p50": statistics.median(floor_web)}
 
     def peak_rss_kb(self) -> int:
         return vm_hwm_kb(self.server.proc.pid)
@@ -405,10 +416,11 @@ def fill_history(e: Eyrie, rows: int) -> None:
     settle(e)
 
 
-def settle(e: Eyrie, bound: float = 180.0) -> None:
+def settle(e: Eyrie, bound: float = 180.0, what: str = "history") -> None:
     """Let the fill reach the disk before the rounds are timed: history a real database holds was
     written long ago, while right after a bulk fill hundreds of MB are still dirty (SQLite's WAL and
-    the page cache, InnoDB's buffer pool), and the first fsync of a timed commit would pay for them."""
+    the page cache, InnoDB's buffer pool), and the first fsync of a timed commit would pay for them.
+    Single posts too are timed on a database at rest, not while it writes out the bulk rounds."""
     t0 = time.perf_counter()
     if e.backend == "sqlite":
         import sqlite3
@@ -430,7 +442,7 @@ def settle(e: Eyrie, bound: float = 180.0) -> None:
         finally:
             e.mdb.sql("SET GLOBAL innodb_max_dirty_pages_pct = 90")
     os.sync()
-    print(f"[{e.backend}] history settled on disk in {time.perf_counter() - t0:.0f}s", flush=True)
+    print(f"[{e.backend}] {what} settled on disk in {time.perf_counter() - t0:.0f}s", flush=True)
 
 
 def run_eyrie(backend: str, args, workdir: Path) -> dict:
@@ -442,12 +454,15 @@ def run_eyrie(backend: str, args, workdir: Path) -> dict:
         e.start("eyrie_peer")
         try:
             out["1000x100"] = e.workload(1000, 100, args.rounds, end_ts)
+            settle(e, what="the bulk rounds")
             out["single"] = e.singles()
             if args.ab_root:
                 out["ab"] = e.ab_singles(Path(args.ab_root))
             out["latency"] = e.latency()
             print(f"[{backend}] single post until readable (export API): p50 {out['latency']['p50']:.1f} ms, "
-                  f"p99 {out['latency']['p99']:.1f} ms", flush=True)
+                  f"p99 {out['latency']['p99']:.1f} ms; no-op round trip after the same pause: ingest "
+                  f"{out['latency']['noop_ingest_p50']:.1f} ms, web {out['latency']['noop_web_p50']:.1f} ms",
+                  flush=True)
             if args.scale:
                 out["10000x10"] = e.workload(10000, 10, 1, end_ts)
                 out["10x10000"] = e.workload(10, 10000, args.rounds, end_ts)
@@ -515,6 +530,8 @@ def report(sittings: list[dict]) -> None:
         lat = (peer.get("latency_visible_ms") or {}).get("median")
         row("post->readable p50 ms (E/graphite)", lat, lambda r: r["latency"]["p50"], fmt="{:.1f}")
         row("post->readable p99 ms (E/graphite)", lat, lambda r: r["latency"]["p99"], fmt="{:.1f}")
+        row("  floor: no-op ingest + no-op web p50 ms", lat,
+            lambda r: r["latency"].get("noop_ingest_p50", 0) + r["latency"].get("noop_web_p50", 0), fmt="{:.1f}")
         print("single posts (Eyrie only)   " + "".join(
             f"  {r['backend']}: {r['single']['posts']:,.0f}/s vs no-op {r['single']['noop']:,.0f}/s = "
             f"{r['single']['posts'] / r['single']['noop']:.0%}, CPU {r['single']['us_post']:.0f}/"

@@ -66,10 +66,12 @@ def datasets(db, token: str, ids: list[str], now: int, t: str | None = None, sta
         raise Invalid("name at least one stat id")
 
     def tx_fn(tx):
-        account = _account(tx, token)
+        account, stats = sq.stats_by_token(tx, token or "", stat_ids)
+        if account is None:
+            raise NotFound("invalid access token")
         out = []
         for stat_id in stat_ids:
-            stat = sq.stat_by_id(tx, account["id"], stat_id)
+            stat = stats.get(stat_id)
             if stat is None or stat["deleted_at"] is not None:
                 raise NotFound(f"no stat {stat_id}")
             rows = stat_buckets(tx, stat, tf, now, account["timezone"], start_ts)

@@ -69,6 +69,28 @@ def stat_by_id(tx: Tx, account_id: int, stat_id: int, *, with_last: bool = False
     return tx.one(f"SELECT {_COLS}{extra} FROM stats s WHERE s.id = ? AND s.account_id = ?", (stat_id, account_id))
 
 
+def stats_by_token(tx: Tx, token: str, stat_ids: list[int]) -> tuple[dict | None, dict[int, dict]]:
+    """The account an access token belongs to ({"id", "timezone"}, or None) and those of stat_ids
+    that are its stats, in one round trip: the export API's read, where a point just posted should
+    be readable as soon as it can be."""
+    rows = tx.all(
+        f"SELECT a.id AS token_account_id, a.timezone AS token_timezone, {_COLS} FROM access_tokens t"
+        " JOIN accounts a ON a.id = t.account_id"
+        f" LEFT JOIN stats s ON s.account_id = a.id AND s.id IN ({','.join('?' * len(stat_ids))})"
+        " WHERE t.token = ?",
+        [*stat_ids, token],
+    )
+    if not rows:
+        return None, {}
+    account = {"id": rows[0]["token_account_id"], "timezone": rows[0]["token_timezone"]}
+    stats = {}
+    for r in rows:
+        if r["id"] is not None:
+            del r["token_account_id"], r["token_timezone"]
+            stats[r["id"]] = r
+    return account, stats
+
+
 def stat_by_name(tx: Tx, account_id: int, name: str, *, with_last: bool = False) -> dict | None:
     extra = ", " + _LAST if with_last else ""
     return tx.one(
