@@ -531,7 +531,7 @@ def report(sittings: list[dict]) -> None:
         row("post->readable p50 ms (E/graphite)", lat, lambda r: r["latency"]["p50"], fmt="{:.1f}")
         row("post->readable p99 ms (E/graphite)", lat, lambda r: r["latency"]["p99"], fmt="{:.1f}")
         row("  floor: no-op ingest + no-op web p50 ms", lat,
-            lambda r: r["latency"].get("noop_ingest_p50", 0) + r["latency"].get("noop_web_p50", 0), fmt="{:.1f}")
+            lambda r: r["latency"]["noop_ingest_p50"] + r["latency"]["noop_web_p50"], fmt="{:.1f}")
         print("single posts (Eyrie only)   " + "".join(
             f"  {r['backend']}: {r['single']['posts']:,.0f}/s vs no-op {r['single']['noop']:,.0f}/s = "
             f"{r['single']['posts'] / r['single']['noop']:.0%}, CPU {r['single']['us_post']:.0f}/"

@@ -16,7 +16,10 @@ MAX_DATASETS = 5  # StatHat only cared about the first five stats requested
 
 
 def _account(tx, token: str) -> dict:
-    account = aq.account_by_token(tx, token or "")
+    return _known(aq.account_by_token(tx, token or ""))
+
+
+def _known(account: dict | None) -> dict:
     if account is None:
         raise NotFound("invalid access token")
     return account
@@ -67,8 +70,7 @@ def datasets(db, token: str, ids: list[str], now: int, t: str | None = None, sta
 
     def tx_fn(tx):
         account, stats = sq.stats_by_token(tx, token or "", stat_ids)
-        if account is None:
-            raise NotFound("invalid access token")
+        _known(account)
         out = []
         for stat_id in stat_ids:
             stat = stats.get(stat_id)
