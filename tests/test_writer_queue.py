@@ -1,10 +1,15 @@
 """The writers' job queue: the first MariaDB writer takes whatever waits, the second only a backlog,
-so single posts share one writer's commits and bulk commits still overlap."""
+so single posts share one writer's commits and bulk commits still overlap. A post that finds the
+writer idle commits on its own thread; under load the writer keeps every commit."""
 
 import threading
+import time
 
-from app.rollups import MinuteBatch
-from app.storage.writer import MAX_ROWS_PER_COMMIT, SECOND_WRITER_ROWS, _Job, _JobQueue
+from app.rollups import MINUTE, MinuteBatch
+from app.storage import writer as writer_mod
+from app.storage.writer import INLINE_AFTER_IDLE, MAX_ROWS_PER_COMMIT, SECOND_WRITER_ROWS, PointWriter, _Job, _JobQueue
+from tests.conftest import NOW
+from tests.helpers import rollup
 
 
 def job(rows: int) -> _Job:
@@ -67,3 +72,83 @@ def test_take_all_empties_the_queue():
     assert q.take_all() == jobs and q.qsize() == 0
     q.put(job(1))
     assert len(q.take(False)) == 1
+
+
+def test_a_job_commits_inline_only_when_nothing_is_queued_nor_committing_nor_just_committed(monkeypatch):
+    q = _JobQueue()
+    assert q.claim_inline()                        # idle since start: the caller commits itself
+    assert not q.claim_inline()                    # the slot is held: the next one queues
+    waiting, got = take_in_thread(q, False)
+    j = job(1)
+    q.put(j)
+    waiting.join(0.2)
+    assert waiting.is_alive() and got == []        # the first writer waits for the inline commit
+    q.release_inline()
+    waiting.join(2)
+    assert got == [[j]]                            # ... then takes what queued meanwhile
+    assert not q.claim_inline()                    # the writer holds the slot while it commits
+    monkeypatch.setattr(writer_mod, "INLINE_AFTER_IDLE", 60.0)
+    waiting, got = take_in_thread(q, False)        # its commit is over: it waits for the next job
+    time.sleep(0.05)
+    assert not q.claim_inline()                    # a commit just ended: busy, the writer's turn
+    monkeypatch.setattr(writer_mod, "INLINE_AFTER_IDLE", 0.005)
+    time.sleep(0.01)
+    assert q.claim_inline()
+    q.release_inline()
+    q.put(job(1))
+    assert not q.claim_inline()                    # something is queued: it goes first, with the writer
+    waiting.join(2)
+    assert len(got) == 1 and len(got[0]) == 1
+
+
+def test_close_waits_for_an_inline_commit_before_the_first_writer_stops():
+    q = _JobQueue()
+    assert q.claim_inline()
+    waiting, got = take_in_thread(q, False)
+    j = job(1)
+    q.put(j)
+    q.close()
+    waiting.join(0.2)
+    assert waiting.is_alive()                      # closed, but a job is left behind the inline one
+    q.release_inline()
+    waiting.join(2)
+    assert got == [[j]] and q.take(False) == []
+
+
+def _minute_batch(stat_id: int, ts: int, value: float) -> MinuteBatch:
+    b = MinuteBatch()
+    b.add(stat_id, ts, value)
+    return b
+
+
+def test_an_idle_writer_lets_the_post_commit_on_its_own_thread_and_a_busy_one_commits_for_it(db, monkeypatch):
+    t = NOW - NOW % MINUTE
+    threads: list[str] = []
+    first_in, first_go = threading.Event(), threading.Event()
+    real = PointWriter._commit
+
+    def commit(self, jobs):
+        threads.append(threading.current_thread().name)
+        if len(threads) == 1:
+            first_in.set()
+            first_go.wait(5)                       # hold the first commit: a second post queues
+        return real(self, jobs)
+
+    monkeypatch.setattr(PointWriter, "_commit", commit)
+    w = PointWriter(db)
+    try:
+        time.sleep(INLINE_AFTER_IDLE * 2)
+        first = threading.Thread(target=w.write, args=(_minute_batch(1, t, 1.0),), name="post-1")
+        first.start()
+        assert first_in.wait(5)
+        second = threading.Thread(target=w.write, args=(_minute_batch(1, t, 2.0),), name="post-2")
+        second.start()
+        time.sleep(0.1)
+        assert rollup(db, 1, MINUTE, t) is None    # nothing is committed before its reply
+        first_go.set()
+        first.join(5)
+        second.join(5)
+    finally:
+        w.stop()
+    assert threads == ["post-1", "eyrie-point-writer-0"]
+    assert rollup(db, 1, MINUTE, t) == (3.0, 2, 1.0, 2.0)
