@@ -273,24 +273,30 @@ class Eyrie:
         status = self._single_status(port, body, form)
         run_rate(port, "GET", "/", None, {}, 200, CLIENTS, 0.5)
         pid = self.server.proc.pid
-        posts, noops, cpu_p, cpu_n = [], [], 0.0, 0.0
+        dbpid = self.mdb.proc.pid if self.mdb is not None else None
+        posts, noops, cpu_p, cpu_n, cpu_db = [], [], 0.0, 0.0, 0.0
         ld = os.getloadavg()[0]
         for _ in range(2):
             c0 = proc_cpu(pid)
             noops.append(run_rate(port, "GET", "/", None, {}, 200, CLIENTS, 2.5))
             c1 = proc_cpu(pid)
+            d1 = proc_cpu(dbpid)
             posts.append(run_rate(port, "POST", "/ez", body, form, status, CLIENTS, 2.5))
             cpu_n += c1 - c0
             cpu_p += proc_cpu(pid) - c1
+            cpu_db += proc_cpu(dbpid) - d1
         ok_p = sum(r["ok"] for r in posts)
         ok_n = sum(r["ok"] for r in noops)
         rate_p = ok_p / sum(r["elapsed"] for r in posts)
         rate_n = ok_n / sum(r["elapsed"] for r in noops)
         bad = sum(r["bad"] for r in posts)
         res = {"posts": rate_p, "noop": rate_n, "us_post": cpu_p * 1e6 / max(ok_p, 1),
-               "us_noop": cpu_n * 1e6 / max(ok_n, 1), "bad": bad, "load": ld}
-        print(f"[{self.backend}] single /ez {rate_p:,.0f}/s ({res['us_post']:.0f} us CPU each, {bad} bad) vs no-op "
-              f"GET / {rate_n:,.0f}/s ({res['us_noop']:.0f} us): {rate_p / rate_n:.0%} (load {ld:.2f})", flush=True)
+               "us_noop": cpu_n * 1e6 / max(ok_n, 1), "bad": bad, "load": ld,
+               "us_db_post": cpu_db * 1e6 / max(ok_p, 1) if dbpid else None}
+        db_cpu = f", mariadbd {res['us_db_post']:.0f} us" if dbpid else ""
+        print(f"[{self.backend}] single /ez {rate_p:,.0f}/s ({res['us_post']:.0f} us CPU each{db_cpu}, {bad} bad) vs "
+              f"no-op GET / {rate_n:,.0f}/s ({res['us_noop']:.0f} us): {rate_p / rate_n:.0%} (load {ld:.2f})",
+              flush=True)
         return res
 
     def ab_singles(self, base_root: Path) -> dict:

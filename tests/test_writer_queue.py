@@ -152,3 +152,42 @@ def test_an_idle_writer_lets_the_post_commit_on_its_own_thread_and_a_busy_one_co
         w.stop()
     assert threads == ["post-1", "eyrie-point-writer-0"]
     assert rollup(db, 1, MINUTE, t) == (3.0, 2, 1.0, 2.0)
+
+
+def test_under_load_a_gathering_writer_waits_a_moment_for_as_many_posts_as_were_in_flight(monkeypatch):
+    monkeypatch.setattr(writer_mod, "GATHER_WAIT", 5.0)  # long enough to see the wait; 1 ms in use
+    monkeypatch.setattr(writer_mod, "INLINE_AFTER_IDLE", 60.0)  # "under load" however slow the machine
+    q = _JobQueue(gather=True)
+    for _ in range(3):
+        q.arrive()                                 # three requests in flight at once
+    a = job(1)
+    q.put(a)
+    assert q.take(False) == [a]                    # idle before: nothing to wait for
+    waiting, got = take_in_thread(q, False)        # that commit is over: under load now
+    b, c, d = job(1), job(1), job(1)
+    for j in (b, c):
+        q.put(j)
+        waiting.join(0.2)
+        assert waiting.is_alive() and got == []    # fewer than were in flight: it waits
+    q.put(d)
+    waiting.join(2)
+    assert got == [[b, c, d]]                      # one commit for all three
+
+
+def test_the_gathering_wait_is_bounded_and_sqlite_does_not_gather(monkeypatch):
+    monkeypatch.setattr(writer_mod, "GATHER_WAIT", 0.2)
+    monkeypatch.setattr(writer_mod, "INLINE_AFTER_IDLE", 60.0)  # "under load" for the whole test
+    for gather, least in ((True, 0.15), (False, 0.0)):
+        q = _JobQueue(gather=gather)
+        for _ in range(4):
+            q.arrive()
+        q.put(job(1))
+        q.take(False)
+        waiting, got = take_in_thread(q, False)
+        time.sleep(0.02)
+        t0 = time.monotonic()
+        q.put(job(1))
+        waiting.join(2)
+        took = time.monotonic() - t0
+        assert len(got) == 1 and len(got[0]) == 1
+        assert took >= least and took < 1.0

@@ -51,8 +51,9 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
     def ez():
         now = int(clock())
         if request.method == "POST" and parsing.is_json(request):
-            ezkey, data = parsing.bulk(request)
-            result = record_ez_json(db, ezkey, data, now, limits=limits)
+            with db.writer.arriving():  # the commit under way may wait a moment to take these points too
+                ezkey, data = parsing.bulk(request)
+                result = record_ez_json(db, ezkey, data, now, limits=limits)
             extra = {"rejected": result.rejected, "rejected_count": result.rejected_count} if result.rejected else {}
             monitoring.count("points", result.accepted)
             if result.accepted == 0 and result.rejected:

@@ -44,8 +44,9 @@ class FastIngest:
         if body is None:
             return self.next(environ, start_response)
         try:
-            p = parsing.merge_params(environ.get("QUERY_STRING", "").encode("latin-1"), body)
-            handler(self.db, p, int(self.clock()), self.limits)
+            with self.db.writer.arriving():  # the commit under way may wait a moment to take this post too
+                p = parsing.merge_params(environ.get("QUERY_STRING", "").encode("latin-1"), body)
+                handler(self.db, p, int(self.clock()), self.limits)
         except EyrieError as exc:
             return self._reply(start_response, exc.status, exc.msg)
         except Exception:

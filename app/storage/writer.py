@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 
 from app import monitoring
 from app.errors import Invalid, Unavailable
@@ -34,6 +35,10 @@ MAX_ROWS_PER_COMMIT = 20000
 ONE_TRIP_ROWS = 200  # MariaDB: commits of up to this many minute rows go in one round trip
 SECOND_WRITER_ROWS = ONE_TRIP_ROWS  # a second writer (MariaDB) takes work once this many rows wait
 INLINE_AFTER_IDLE = 0.005  # seconds without a commit after which a request commits its own job
+# Under load the first writer waits up to this long for as many requests as were lately in flight
+# at once (PointWriter.arriving) to queue their rows, so they share one commit.
+GATHER_WAIT = 0.001
+PEAK_SPAN = 0.1  # seconds: "lately", for the most requests in flight at once
 REFUSED = "these points cannot be added to the stored totals: a sum would leave the range a number may hold"
 NO_MARK = 2**62  # a stat without a stats row (purged): every row written at once, nothing to fold
 # Hours are folded once they are this far behind the stat's newest minute: late and re-sent points
@@ -63,7 +68,8 @@ class _JobQueue:
     """The writers' queue: the first writer takes whatever is queued, a second one only a backlog
     of at least SECOND_WRITER_ROWS rows; each take is at most MAX_ROWS_PER_COMMIT rows (or one job)."""
 
-    def __init__(self):
+    def __init__(self, gather: bool = False):
+        self._gather = gather
         self._jobs: deque[_Job] = deque()
         self._rows = 0
         self._closed = False
@@ -72,10 +78,24 @@ class _JobQueue:
         self._writing = False
         self._inline = False
         self._free_since = 0.0  # when a commit in that slot last ended (time.monotonic())
+        # Requests inside PointWriter.arriving() now, and the most of them at once lately.
+        self._inside = self._peak = 0
+        self._peak_at = 0.0
         # One lock, a condition per kind of writer: a put wakes the second writer only for a
         # backlog (a needless wake-up per single post is a thread switch and a GIL hand-over).
         lock = threading.Lock()
         self._cv = (threading.Condition(lock), threading.Condition(lock))
+
+    def arrive(self) -> None:
+        with self._cv[0]:
+            self._inside += 1
+            now = time.monotonic()
+            if self._inside >= self._peak or now - self._peak_at > PEAK_SPAN:
+                self._peak, self._peak_at = self._inside, now
+
+    def leave(self) -> None:
+        with self._cv[0]:
+            self._inside -= 1
 
     def put(self, job: _Job) -> None:
         with self._cv[0]:
@@ -130,6 +150,16 @@ class _JobQueue:
                 cv.wait()
             if not second:
                 self._writing = True
+                now = time.monotonic()
+                if self._gather and now - self._free_since < INLINE_AFTER_IDLE:  # under load
+                    # As many requests as were lately in flight at once will be back within a
+                    # moment; without them each would need a commit (a round trip, an fsync) of
+                    # its own. PostgreSQL's commit_delay and commit_siblings, for one process.
+                    deadline = now + GATHER_WAIT
+                    while (len(self._jobs) < self._peak and self._rows < ONE_TRIP_ROWS and not self._closed
+                           and now < deadline):
+                        cv.wait(deadline - now)
+                        now = time.monotonic()
             jobs, rows = [], 0
             while self._jobs and (not jobs or rows + len(self._jobs[0].batch) <= MAX_ROWS_PER_COMMIT):
                 job = self._jobs.popleft()
@@ -147,7 +177,10 @@ class _JobQueue:
 class PointWriter:
     def __init__(self, db, threads: int | None = None):
         self.db = db
-        self._queue = _JobQueue()
+        # MySQL: under load the first writer gathers the posts in flight into one commit (measured
+        # with 4 clients: commits per post 0.54 -> 0.25, mariadbd CPU per post 200 -> 117 us, posts/s
+        # the same). SQLite's commit is local and cheap: there the wait cost up to 9 % of posts/s.
+        self._queue = _JobQueue(gather=db.dialect == "mysql")
         # MySQL: a second writer on its own connection, so a big commit's round trips and fsync
         # overlap the next one's statements (InnoDB takes their row locks in the same key order,
         # and its group commit shares the fsync). It takes work only when SECOND_WRITER_ROWS are
@@ -166,6 +199,16 @@ class PointWriter:
         self._fold_stop = False
         self._folder = threading.Thread(target=self._fold_loop, name="eyrie-point-folder", daemon=True)
         self._folder.start()
+
+    @contextmanager
+    def arriving(self):
+        """Around a request that will write points: the writer counts how many are in flight at
+        once, and under load waits a moment (GATHER_WAIT) for that many to share a commit."""
+        self._queue.arrive()
+        try:
+            yield
+        finally:
+            self._queue.leave()
 
     def write(self, batch: RollupBatch, account_id: int | None = None, ezkey: str | None = None,
               stats_gen: int | None = None) -> None:
