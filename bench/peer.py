@@ -302,13 +302,7 @@ class Eyrie:
     def ab_singles(self, base_root: Path) -> dict:
         """Single posts against this server and one running the code at base_root (e.g. a checkout of
         main), same database, alternating 2.5 s rounds, so both see the same machine."""
-        import tests.support.server as srv
-
-        saved, srv.ROOT = srv.ROOT, base_root
-        try:
-            base = EyrieServer(self.url, str(self.workdir / "var-base"), role="ingest").start()
-        finally:
-            srv.ROOT = saved
+        base = base_server(self.url, self.workdir / "var-base", base_root)
         form = {"Content-Type": "application/x-www-form-urlencoded"}
         out = {}
         try:
@@ -404,6 +398,17 @@ class Eyrie:
 
     def peak_rss_kb(self) -> int:
         return vm_hwm_kb(self.server.proc.pid)
+
+
+def base_server(url: str, var: Path, root: Path) -> EyrieServer:
+    """An ingest server running the code in another checkout (root), for A/B rounds."""
+    import tests.support.server as srv
+
+    saved, srv.ROOT = srv.ROOT, root
+    try:
+        return EyrieServer(url, str(var), role="ingest").start()
+    finally:
+        srv.ROOT = saved
 
 
 def fill_history(e: Eyrie, rows: int) -> None:

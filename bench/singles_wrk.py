@@ -34,11 +34,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest import proc_cpu  # noqa: E402
-from peer import Eyrie  # noqa: E402
+from peer import Eyrie, base_server  # noqa: E402
 
-import tests.support.server as srv  # noqa: E402
 from tests.support.mariadb import free_port  # noqa: E402
-from tests.support.server import EyrieServer  # noqa: E402
 
 BARE = textwrap.dedent("""
     import logging, sys, waitress
@@ -109,11 +107,7 @@ def bench_backend(backend: str, args, workdir: Path) -> None:
     servers = [("this", e.server)]
     base = None
     if args.base:
-        saved, srv.ROOT = srv.ROOT, Path(args.base).resolve()
-        try:
-            base = EyrieServer(e.url, str(workdir / f"var-base-{backend}"), role="ingest").start()
-        finally:
-            srv.ROOT = saved
+        base = base_server(e.url, workdir / f"var-base-{backend}", Path(args.base).resolve())
         servers.append(("base", base))
     bare_port = free_port()
     bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port)])

@@ -71,7 +71,7 @@ class _JobQueue:
     of at least SECOND_WRITER_ROWS rows; each take is at most MAX_ROWS_PER_COMMIT rows (or one job)."""
 
     def __init__(self, gather: bool = False):
-        self._gather = gather
+        self.gather = gather
         self._jobs: deque[_Job] = deque()
         self._rows = 0
         self._closed = False
@@ -120,7 +120,7 @@ class _JobQueue:
     def claim_inline(self) -> bool:
         """True, holding the first writer's slot, when nothing is queued and nobody has committed
         for INLINE_AFTER_IDLE: the caller commits its job itself (saving two thread switches) and
-        then calls release(). Under load the writer keeps every commit: there a request's own
+        then calls release_inline(). Under load the writer keeps every commit: there a request's own
         commit would be one more commit (and fsync) instead of a share of the next (measured: 3-8 %
         fewer posts/s when every request found the queue empty committed itself)."""
         with self._cv[0]:
@@ -153,7 +153,7 @@ class _JobQueue:
             if not second:
                 self._writing = True
                 now = time.monotonic()
-                if self._gather and now - self._free_since < INLINE_AFTER_IDLE:  # under load
+                if self.gather and now - self._free_since < INLINE_AFTER_IDLE:  # under load
                     # As many requests as were lately in flight at once will be back within a
                     # moment; without them each would need a commit (a round trip, an fsync) of
                     # its own. PostgreSQL's commit_delay and commit_siblings, for one process.
@@ -205,7 +205,11 @@ class PointWriter:
     @contextmanager
     def arriving(self):
         """Around a request that will write points: the writer counts how many are in flight at
-        once, and under load waits a moment (GATHER_WAIT) for that many to share a commit."""
+        once, and under load waits a moment (GATHER_WAIT) for that many to share a commit. Without
+        gathering (SQLite) nothing is counted: two lock round trips per request for nothing."""
+        if not self._queue.gather:
+            yield
+            return
         self._queue.arrive()
         try:
             yield
