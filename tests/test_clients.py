@@ -19,7 +19,7 @@ from app.interactors.stats import create_stat
 from app.rollups import DAY, HOUR, MINUTE
 from tests.conftest import NOW
 from tests.helpers import rollup, stat_names, stat_row
-from tests.support.server import EyrieServer
+from tests.support.server import SERVERS, EyrieServer
 
 pytestmark = pytest.mark.server
 
@@ -48,9 +48,9 @@ def an_hour_ago() -> int:
     return minute_of(now) - HOUR
 
 
-@pytest.fixture
-def server(db, db_url, tmp_path):
-    srv = EyrieServer(db_url, str(tmp_path / "var")).start()
+@pytest.fixture(params=SERVERS)
+def server(db, db_url, tmp_path, request):
+    srv = EyrieServer(db_url, str(tmp_path / "var"), server=request.param).start()
     try:
         yield srv
     finally:

@@ -15,7 +15,7 @@ import requests
 
 from app.rollups import DAY, HOUR, MINUTE
 from tests.helpers import rollup, stat_names, stat_row
-from tests.support.server import EyrieServer
+from tests.support.server import SERVERS, EyrieServer
 
 pytestmark = pytest.mark.server
 
@@ -59,13 +59,14 @@ def post_from_threads(urls: list[str], ezkey: str, t: int) -> list[tuple[int, st
     return replies
 
 
-def start_server(db_url: str, var_dir: str) -> EyrieServer:
-    return EyrieServer(db_url, var_dir, role="ingest", threads=8).start()
+def start_server(db_url: str, var_dir: str, server: str) -> EyrieServer:
+    return EyrieServer(db_url, var_dir, role="ingest", threads=8, server=server).start()
 
 
-def test_eight_threads_posting_to_one_server_lose_no_count(db, db_url, account, tmp_path):
+@pytest.mark.parametrize("http_server", SERVERS)
+def test_eight_threads_posting_to_one_server_lose_no_count(db, db_url, account, tmp_path, http_server):
     t = a_minute_an_hour_ago()
-    server = start_server(db_url, str(tmp_path / "var"))
+    server = start_server(db_url, str(tmp_path / "var"), http_server)
     try:
         replies = post_from_threads([server.url], account.ezkey, t)
     finally:
@@ -82,12 +83,13 @@ def test_eight_threads_posting_to_one_server_lose_no_count(db, db_url, account, 
     assert rollup(db, stat["id"], DAY, t - t % DAY) == (float(total), total, 1.0, 1.0)
 
 
-def test_two_server_processes_on_one_database_lose_no_count(db, db_url, account, tmp_path):
+@pytest.mark.parametrize("http_server", SERVERS)
+def test_two_server_processes_on_one_database_lose_no_count(db, db_url, account, tmp_path, http_server):
     t = a_minute_an_hour_ago()
     servers = []
     try:
-        servers.append(start_server(db_url, str(tmp_path / "var-a")))
-        servers.append(start_server(db_url, str(tmp_path / "var-b")))
+        servers.append(start_server(db_url, str(tmp_path / "var-a"), http_server))
+        servers.append(start_server(db_url, str(tmp_path / "var-b"), http_server))
         replies = post_from_threads([s.url for s in servers], account.ezkey, t)
     finally:
         for s in servers:

@@ -12,17 +12,18 @@ from pathlib import Path
 from tests.support.mariadb import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVERS = ("waitress", "granian")  # `python -m app serve --server ...`: tests about HTTP run under both
 
 
 class EyrieServer:
     def __init__(self, database_url: str, var_dir: str, role: str = "all", env: dict | None = None,
-                 threads: int = 8):
+                 threads: int = 8, server: str = "waitress"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "EYRIE_DATABASE_URL": database_url, "EYRIE_VAR_DIR": var_dir,
                     "EYRIE_SECRET_KEY": "test-secret", **(env or {})}
         self.args = [sys.executable, "-m", "app", "serve", "--role", role, "--port", str(self.port),
-                     "--threads", str(threads)]
+                     "--threads", str(threads), "--server", server]
         self.log_path = Path(var_dir) / f"server-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
