@@ -209,7 +209,7 @@ class Eyrie:
         self.db = Database(self.url)
         migrate(self.db)
         var = str(self.workdir / f"var-{dbname}")
-        self.server = EyrieServer(self.url, var, role="ingest").start()
+        self.server = EyrieServer(self.url, var, role="ingest", server=self.args.server).start()
         self.web = None
         return self
 
@@ -237,7 +237,7 @@ class Eyrie:
         bodies = bodies_for(ezkey, names, n_points, first_ts, base)
         before = minute_points(self.db, account_id, first_ts, end_ts)
         ld = os.getloadavg()[0]
-        pid = self.server.proc.pid
+        pid = self.server.app_pid
         cpu0 = proc_cpu(pid)
         r = send_bulk(self.server.port, bodies)
         cpu = proc_cpu(pid) - cpu0
@@ -272,7 +272,7 @@ class Eyrie:
         run_rate(port, "POST", "/ez", body, form, self._single_status(port, body, form), CLIENTS, 0.5)
         status = self._single_status(port, body, form)
         run_rate(port, "GET", "/", None, {}, 200, CLIENTS, 0.5)
-        pid = self.server.proc.pid
+        pid = self.server.app_pid
         dbpid = self.mdb.proc.pid if self.mdb is not None else None
         posts, noops, cpu_p, cpu_n, cpu_db = [], [], 0.0, 0.0, 0.0
         ld = os.getloadavg()[0]
@@ -315,12 +315,12 @@ class Eyrie:
                 out[name] = {"ok": 0, "elapsed": 0.0, "cpu": 0.0}
             for _ in range(2):
                 for name, server, body, status in setup:
-                    c0 = proc_cpu(server.proc.pid)
+                    c0 = proc_cpu(server.app_pid)
                     r = run_rate(server.port, "POST", "/ez", body, form, status, CLIENTS, 2.5)
                     o = out[name]
                     o["ok"] += r["ok"]
                     o["elapsed"] += r["elapsed"]
-                    o["cpu"] += proc_cpu(server.proc.pid) - c0
+                    o["cpu"] += proc_cpu(server.app_pid) - c0
         finally:
             base.stop()
         for o in out.values():
@@ -347,7 +347,8 @@ class Eyrie:
         token = f"peerlatency{self.accounts}"
         self.db.run(lambda tx: aq.insert_token(tx, acc, token, "bench", int(time.time())))
         if self.web is None:
-            self.web = EyrieServer(self.url, str(self.workdir / f"var-web-{self.backend}"), role="web").start()
+            self.web = EyrieServer(self.url, str(self.workdir / f"var-web-{self.backend}"), role="web",
+                                   server=self.args.server).start()
         ingest, web = _conn(self.server.port), _conn(self.web.port)
         form = {"Content-Type": "application/x-www-form-urlencoded"}
         samples, stat_id, count = [], None, 0
@@ -397,7 +398,7 @@ class Eyrie:
                 "noop_web_p50": statistics.median(floor_web)}
 
     def peak_rss_kb(self) -> int:
-        return vm_hwm_kb(self.server.proc.pid)
+        return vm_hwm_kb(self.server.app_pid)
 
 
 def base_server(url: str, var: Path, root: Path) -> EyrieServer:
@@ -503,10 +504,11 @@ def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def report(sittings: list[dict]) -> None:
+def report(sittings: list[dict], server: str = "waitress") -> None:
+    threads = 8 if server == "waitress" else 4
     print()
     print(f"bench-peer {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores; Eyrie: one "
-          f"ingest process (waitress, 8 threads), {CLIENTS} client threads, 1,000 points per JSON request, "
+          f"ingest process ({server}, {threads} threads), {CLIENTS} client threads, 1,000 points per JSON request, "
           "SQLite synchronous=FULL / MariaDB innodb_flush_log_at_trx_commit=1 (fsync per commit); carbon: "
           "WHISPER_AUTOFLUSH=False (no fsync). Medians of each sitting's rounds.")
     for n, s in enumerate(sittings, 1):
@@ -578,6 +580,8 @@ def main(argv=None) -> int:
     p.add_argument("--scale", action="store_true", help="also 10000x10 and 10x10000")
     p.add_argument("--history", type=int, default=0, help="also the rate after filling N rollup rows")
     p.add_argument("--no-peer", action="store_true", help="Eyrie only (no ratios)")
+    p.add_argument("--server", choices=("waitress", "granian"), default="waitress",
+                   help="the HTTP server of Eyrie's ingest and web processes (serve --server)")
     p.add_argument("--ab-root", help="also single posts A/B against the code in this checkout (e.g. of main)")
     p.add_argument("--graphite-dir", default=os.environ.get("GRAPHITE_BENCH_DIR", str(ROOT / "var" / "graphite-bench")))
     p.add_argument("--json", help="write every figure to this file")
@@ -594,7 +598,7 @@ def main(argv=None) -> int:
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
         sittings.append(s)
-    report(sittings)
+    report(sittings, args.server)
     if args.json:
         Path(args.json).write_text(json.dumps(sittings, indent=1, default=str))
     return 0

@@ -114,6 +114,7 @@ def main(argv=None) -> int:
     p.add_argument("--backend", choices=("sqlite", "mariadb"), default="sqlite")
     p.add_argument("--out", default=str(ROOT / "var" / "profile"))
     p.add_argument("--cold", action="store_true", help="profile cold rounds (a fresh account each) instead of warm")
+    p.add_argument("--server", choices=("waitress", "granian"), default="waitress")
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -121,7 +122,7 @@ def main(argv=None) -> int:
     e = Eyrie(args.backend, workdir, args)
     try:
         e.start("eyrie_profile")
-        pid = e.server.proc.pid
+        pid = e.server.app_pid
         now = int(time.time())
         end_ts = now - now % MINUTE - MINUTE
         ezkey, acc = e.account()

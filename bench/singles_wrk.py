@@ -1,7 +1,7 @@
 """Single posts under wrk (a C client), beside their baselines from the same run (issue 9).
 
     .venv/bin/python bench/singles_wrk.py [--backend sqlite|mariadb|both] [--base CHECKOUT]
-                                          [--rounds 3] [--duration 5] [--connections 4]
+                                          [--granian] [--rounds 3] [--duration 5] [--connections 4]
 
 bench/peer.py drives single posts from 4 Python threads, which cost the 2-core machine about as
 much CPU as the server they measure. Here `wrk` (Debian's package) sends them, and each round
@@ -13,6 +13,8 @@ measures, one after another on the same machine:
   statements only: a commit made by an autocommit statement shows in the fsyncs alone),
 - with --base, the same against an ingest server running the code in CHECKOUT (e.g. of main) on
   the same database, rounds alternating,
+- with --granian, the same against this code's ingest server under granian (serve --server
+  granian), on the same database, in the same rounds,
 - one post after a 20 ms pause, p50 of 50 (an idle machine: each wake-up costs).
 """
 
@@ -37,6 +39,7 @@ from ingest import proc_cpu  # noqa: E402
 from peer import Eyrie, base_server  # noqa: E402
 
 from tests.support.mariadb import free_port  # noqa: E402
+from tests.support.server import EyrieServer  # noqa: E402
 
 BARE = textwrap.dedent("""
     import logging, sys, waitress
@@ -105,7 +108,10 @@ def fmt(r: dict) -> str:
 def bench_backend(backend: str, args, workdir: Path) -> None:
     e = Eyrie(backend, workdir / backend, args).start("eyrie_singles")
     servers = [("this", e.server)]
-    base = None
+    base = granian = None
+    if args.granian:
+        granian = EyrieServer(e.url, str(workdir / f"var-granian-{backend}"), role="ingest", server="granian").start()
+        servers.append(("granian", granian))
     if args.base:
         base = base_server(e.url, workdir / f"var-base-{backend}", Path(args.base).resolve())
         servers.append(("base", base))
@@ -126,16 +132,17 @@ def bench_backend(backend: str, args, workdir: Path) -> None:
             bare_r = measure(f"http://127.0.0.1:{bare_port}/", bare.pid, args)
             print(f"[{backend}] round {r + 1} (load {os.getloadavg()[0]:.2f}): bare waitress {fmt(bare_r)}", flush=True)
             for name, s in servers:
-                noop = measure(f"http://127.0.0.1:{s.port}/", s.proc.pid, args)
-                post = measure(f"http://127.0.0.1:{s.port}/ez", s.proc.pid, args, script, db, dbpid)
+                noop = measure(f"http://127.0.0.1:{s.port}/", s.app_pid, args)
+                post = measure(f"http://127.0.0.1:{s.port}/ez", s.app_pid, args, script, db, dbpid)
                 lat = post_after_pause(s.port, body)
                 print(f"[{backend}]   {name}: no-op {fmt(noop)}; posts {fmt(post)} = {post['rate'] / noop['rate']:.0%}"
                       f" of the no-op; a post after a 20 ms pause p50 {lat:.2f} ms", flush=True)
     finally:
         bare.terminate()
         bare.wait()
-        if base is not None:
-            base.stop()
+        for s in (base, granian):
+            if s is not None:
+                s.stop()
         e.stop()
         e.destroy()
 
@@ -144,6 +151,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--backend", choices=("sqlite", "mariadb", "both"), default="both")
     p.add_argument("--base", help="also measure an ingest server running the code in this checkout")
+    p.add_argument("--granian", action="store_true", help="also this code's ingest server under granian")
+    p.set_defaults(server="waitress")  # the main server under test (peer.Eyrie reads it)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     p.add_argument("--connections", type=int, default=4)

@@ -23,7 +23,9 @@ class EyrieServer:
         self.env = {**os.environ, "EYRIE_DATABASE_URL": database_url, "EYRIE_VAR_DIR": var_dir,
                     "EYRIE_SECRET_KEY": "test-secret", **(env or {})}
         self.args = [sys.executable, "-m", "app", "serve", "--role", role, "--port", str(self.port),
-                     "--threads", str(threads), "--server", server]
+                     "--threads", str(threads)]
+        if server != "waitress":  # (an older checkout, run by a bench for an A/B, knows no --server)
+            self.args += ["--server", server]
         self.log_path = Path(var_dir) / f"server-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -42,6 +44,18 @@ class EyrieServer:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not come up: {self.log_path.read_text()[-3000:]}")
+
+    @property
+    def app_pid(self) -> int | None:
+        """The process that runs the app: the server's own under waitress, granian's worker (its one
+        child) under granian. Benches measure its CPU and memory."""
+        if self.proc is None:
+            return None
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return int(children[0]) if children else self.proc.pid
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
