@@ -12,6 +12,7 @@ import time
 
 from app.config import Config
 from app.errors import EyrieError
+from app.serving import SERVERS
 from app.storage.db import Database
 from app.storage.migrate import migrate
 
@@ -53,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--port", type=int, default=8000)
     c.add_argument("--threads", type=int, default=None, help="Python threads serving requests (waitress 8,"
                                                             " granian 4)")
-    c.add_argument("--server", choices=("waitress", "granian"), default=os.environ.get("EYRIE_SERVER") or "waitress",
+    c.add_argument("--server", choices=SERVERS, default=os.environ.get("EYRIE_SERVER") or SERVERS[0],
                    help="the HTTP server (default waitress, or EYRIE_SERVER); granian parses HTTP in Rust:"
                         " about twice the single posts per second (bench/README.md)")
 
@@ -134,6 +135,8 @@ def _serve(args, config: Config, db: Database) -> int:
             account=os.environ.get("EYRIE_LISTEN_ACCOUNT") or None,
             flush_interval=float(os.environ.get("EYRIE_FLUSH_INTERVAL", "10")),
             counter_pattern=None, json=False), db, config)
+    if args.server not in SERVERS:  # argparse checks --server, not a default taken from EYRIE_SERVER
+        raise SystemExit(f"EYRIE_SERVER={args.server!r}: use one of {', '.join(SERVERS)}")
     migrate(db)
     print(f"eyrie {args.role} listening on http://{args.host}:{args.port}/ ({args.server})", flush=True)
     if args.server == "granian":

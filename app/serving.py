@@ -5,7 +5,7 @@ Why a second server: under single posts, the traffic most StatHat clients send, 
 is most of the ingest process's CPU (its pure-Python HTTP parsing and three thread hand-offs per
 request: bench/README.md, issue 9). Granian parses HTTP in Rust and calls the same WSGI app from
 a few Python threads; the app, its replies and "a success reply means committed" are the same.
-It forks its worker process, so the app is built there (GRANIAN_TARGET), never in the parent.
+It forks its worker process, so the app is built there (granian_app), never in the parent.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
-SERVERS = ("waitress", "granian")
+SERVERS = ("waitress", "granian")  # the first is the default
 ROLE_ENV = "EYRIE_SERVE_ROLE"  # how the role reaches granian's forked worker
 
 

@@ -9,10 +9,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from app import serving
 from tests.support.mariadb import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVERS = ("waitress", "granian")  # `python -m app serve --server ...`: tests about HTTP run under both
+SERVERS = serving.SERVERS  # `python -m app serve --server ...`: tests about HTTP run under both
 
 
 class EyrieServer:
