@@ -70,8 +70,7 @@ class _JobQueue:
     """The writers' queue: the first writer takes whatever is queued, a second one only a backlog
     of at least SECOND_WRITER_ROWS rows; each take is at most MAX_ROWS_PER_COMMIT rows (or one job)."""
 
-    def __init__(self, gather: bool = False):
-        self.gather = gather
+    def __init__(self):
         self._jobs: deque[_Job] = deque()
         self._rows = 0
         self._closed = False
@@ -153,7 +152,7 @@ class _JobQueue:
             if not second:
                 self._writing = True
                 now = time.monotonic()
-                if self.gather and now - self._free_since < INLINE_AFTER_IDLE:  # under load
+                if now - self._free_since < INLINE_AFTER_IDLE:  # under load
                     # As many requests as were lately in flight at once will be back within a
                     # moment; without them each would need a commit (a round trip, an fsync) of
                     # its own. PostgreSQL's commit_delay and commit_siblings, for one process.
@@ -179,10 +178,11 @@ class _JobQueue:
 class PointWriter:
     def __init__(self, db, threads: int | None = None):
         self.db = db
-        # MySQL: under load the first writer gathers the posts in flight into one commit (measured
-        # with 4 clients: commits per post 0.54 -> 0.25, mariadbd CPU per post 200 -> 117 us, posts/s
-        # the same). SQLite's commit is local and cheap: there the wait cost up to 9 % of posts/s.
-        self._queue = _JobQueue(gather=db.dialect == "mysql")
+        # Under load the first writer gathers the posts in flight into one commit. Measured with 4
+        # clients: MariaDB commits per post 0.54 -> 0.25, mariadbd CPU per post 200 -> 117 us, posts/s
+        # the same; SQLite under granian 8-31 % more posts/s at 13-17 % less CPU per post, under
+        # waitress the same posts/s (bench/README.md, fifth session).
+        self._queue = _JobQueue()
         # MySQL: a second writer on its own connection, so a big commit's round trips and fsync
         # overlap the next one's statements (InnoDB takes their row locks in the same key order,
         # and its group commit shares the fsync). It takes work only when SECOND_WRITER_ROWS are
@@ -205,11 +205,7 @@ class PointWriter:
     @contextmanager
     def arriving(self):
         """Around a request that will write points: the writer counts how many are in flight at
-        once, and under load waits a moment (GATHER_WAIT) for that many to share a commit. Without
-        gathering (SQLite) nothing is counted: two lock round trips per request for nothing."""
-        if not self._queue.gather:
-            yield
-            return
+        once, and under load waits a moment (GATHER_WAIT) for that many to share a commit."""
         self._queue.arrive()
         try:
             yield
