@@ -34,3 +34,56 @@ def test_an_unknown_eyrie_server_is_refused_by_name(db_url, tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
     assert "EYRIE_SERVER='gunicorn': use one of waitress, granian" in r.stderr
+
+
+def test_granian_stops_with_its_worker_on_a_term_to_its_process_group(db, db_url, tmp_path, account):
+    """supervisord (stopasgroup) and systemd (control-group) send SIGTERM to the parent and its
+    forked worker at once: both exit, and what was acknowledged before is stored."""
+    import os
+    import signal
+    import time
+
+    from tests.support.mariadb import free_port
+
+    port = free_port()
+    env = {**os.environ, "EYRIE_DATABASE_URL": db_url, "EYRIE_VAR_DIR": str(tmp_path), "EYRIE_SECRET_KEY": "t"}
+    log = open(tmp_path / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--role", "ingest", "--port", str(port),
+                             "--server", "granian"], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = requests.post(f"http://127.0.0.1:{port}/ez", data={"ezkey": account.ezkey, "stat": "before term",
+                                                                       "count": 3}, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                time.sleep(0.1)
+        assert r.status_code == 200
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert _in_group(proc.pid) == []
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+    total = db.read(lambda tx: tx.scalar("SELECT SUM(r.total) FROM rollups r JOIN stats s ON s.id = r.stat_id"
+                                         " WHERE s.name = 'before term' AND r.res = 60"))
+    assert total == 3.0
+
+
+def _in_group(pgid: int) -> list[int]:
+    """The live processes of a process group, from /proc (field 5 of stat is the group)."""
+    from pathlib import Path
+
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(stat.parent.name))
+    return pids
