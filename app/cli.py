@@ -12,7 +12,7 @@ import time
 
 from app.config import Config
 from app.errors import EyrieError
-from app.serving import SERVERS
+from app.serving import SERVERS, THREADS
 from app.storage.db import Database
 from app.storage.migrate import migrate
 
@@ -52,8 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                         " EYRIE_LISTEN_ACCOUNT and EYRIE_FLUSH_INTERVAL")
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", type=int, default=8000)
-    c.add_argument("--threads", type=int, default=None, help="Python threads serving requests (waitress 8,"
-                                                            " granian 4)")
+    c.add_argument("--threads", type=int, default=None,
+                   help="Python threads serving requests (default: "
+                        + ", ".join(f"{k} {v}" for k, v in THREADS.items()) + ")")
     c.add_argument("--server", choices=SERVERS, default=os.environ.get("EYRIE_SERVER") or SERVERS[0],
                    help="the HTTP server (default waitress, or EYRIE_SERVER); granian parses HTTP in Rust:"
                         " about twice the single posts per second (bench/README.md)")
@@ -141,9 +142,10 @@ def _serve(args, config: Config, db: Database) -> int:
     print(f"eyrie {args.role} listening on http://{args.host}:{args.port}/ ({args.server})", flush=True)
     if args.server == "granian":
         db.close()  # the worker process builds its own app and database after the fork
-        serve_granian(args.role, args.host, args.port, args.threads or 4)
+        serve_granian(args.role, args.host, args.port, args.threads or THREADS["granian"])
         return 0
-    serve(create_app(args.role, config, db), args.host, args.port, args.threads or 8, config.max_body_bytes)
+    serve(create_app(args.role, config, db), args.host, args.port, args.threads or THREADS["waitress"],
+          config.max_body_bytes)
     return 0
 
 

@@ -14,6 +14,7 @@ import logging
 import os
 
 SERVERS = ("waitress", "granian")  # the first is the default
+THREADS = {"waitress": 8, "granian": 4}  # Python threads serving requests, unless --threads says
 ROLE_ENV = "EYRIE_SERVE_ROLE"  # how the role reaches granian's forked worker
 
 

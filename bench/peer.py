@@ -50,6 +50,7 @@ from ingest import _conn, _start_mariadb, proc_cpu, run_rate  # noqa: E402
 from app.interactors.accounts import create_account  # noqa: E402
 from app.interactors.stats import ensure_stats  # noqa: E402
 from app.rollups import MINUTE  # noqa: E402
+from app.serving import SERVERS, THREADS  # noqa: E402
 from app.storage import accounts as aq  # noqa: E402
 from app.storage.db import Database  # noqa: E402
 from app.storage.migrate import migrate  # noqa: E402
@@ -505,7 +506,7 @@ def med(xs):
 
 
 def report(sittings: list[dict], server: str = "waitress") -> None:
-    threads = 8 if server == "waitress" else 4
+    threads = THREADS[server]
     print()
     print(f"bench-peer {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores; Eyrie: one "
           f"ingest process ({server}, {threads} threads), {CLIENTS} client threads, 1,000 points per JSON request, "
@@ -580,7 +581,7 @@ def main(argv=None) -> int:
     p.add_argument("--scale", action="store_true", help="also 10000x10 and 10x10000")
     p.add_argument("--history", type=int, default=0, help="also the rate after filling N rollup rows")
     p.add_argument("--no-peer", action="store_true", help="Eyrie only (no ratios)")
-    p.add_argument("--server", choices=("waitress", "granian"), default="waitress",
+    p.add_argument("--server", choices=SERVERS, default=SERVERS[0],
                    help="the HTTP server of Eyrie's ingest and web processes (serve --server)")
     p.add_argument("--ab-root", help="also single posts A/B against the code in this checkout (e.g. of main)")
     p.add_argument("--graphite-dir", default=os.environ.get("GRAPHITE_BENCH_DIR", str(ROOT / "var" / "graphite-bench")))

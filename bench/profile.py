@@ -30,6 +30,7 @@ from ingest import proc_cpu, run_rate  # noqa: E402
 from peer import Eyrie  # noqa: E402
 
 from app.rollups import MINUTE  # noqa: E402
+from app.serving import SERVERS  # noqa: E402
 
 # (part, substrings of a frame "function (file:line)", or ^prefix), most specific first; the deepest
 # match wins.
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
     p.add_argument("--backend", choices=("sqlite", "mariadb"), default="sqlite")
     p.add_argument("--out", default=str(ROOT / "var" / "profile"))
     p.add_argument("--cold", action="store_true", help="profile cold rounds (a fresh account each) instead of warm")
-    p.add_argument("--server", choices=("waitress", "granian"), default="waitress")
+    p.add_argument("--server", choices=SERVERS, default=SERVERS[0])
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

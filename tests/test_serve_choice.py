@@ -22,9 +22,7 @@ def test_eyrie_server_in_the_environment_runs_granian(db, db_url, tmp_path, acco
         assert server.app_pid != server.proc.pid  # the app runs in granian's forked worker
     finally:
         server.stop()
-    total = db.read(lambda tx: tx.scalar("SELECT SUM(r.total) FROM rollups r JOIN stats s ON s.id = r.stat_id"
-                                         " WHERE s.name = 'chosen' AND r.res = 60"))
-    assert total == 2.0
+    assert _minute_total(db, "chosen") == 2.0
 
 
 def test_an_unknown_eyrie_server_is_refused_by_name(db_url, tmp_path):
@@ -41,37 +39,25 @@ def test_granian_stops_with_its_worker_on_a_term_to_its_process_group(db, db_url
     forked worker at once: both exit, and what was acknowledged before is stored."""
     import os
     import signal
-    import time
 
-    from tests.support.mariadb import free_port
-
-    port = free_port()
-    env = {**os.environ, "EYRIE_DATABASE_URL": db_url, "EYRIE_VAR_DIR": str(tmp_path), "EYRIE_SECRET_KEY": "t"}
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--role", "ingest", "--port", str(port),
-                             "--server", "granian"], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=log, stderr=subprocess.STDOUT)
+    server = EyrieServer(db_url, str(tmp_path / "var"), role="ingest", server="granian", new_session=True).start()
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                r = requests.post(f"http://127.0.0.1:{port}/ez", data={"ezkey": account.ezkey, "stat": "before term",
-                                                                       "count": 3}, timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-                time.sleep(0.1)
+        r = requests.post(server.url + "/ez", data={"ezkey": account.ezkey, "stat": "before term", "count": 3},
+                          timeout=5)
         assert r.status_code == 200
-        os.killpg(proc.pid, signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-        assert _in_group(proc.pid) == []
+        os.killpg(server.proc.pid, signal.SIGTERM)
+        assert server.proc.wait(timeout=20) == 0
+        assert _in_group(server.proc.pid) == []
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-    total = db.read(lambda tx: tx.scalar("SELECT SUM(r.total) FROM rollups r JOIN stats s ON s.id = r.stat_id"
-                                         " WHERE s.name = 'before term' AND r.res = 60"))
-    assert total == 3.0
+        if server.proc.poll() is None:
+            os.killpg(server.proc.pid, signal.SIGKILL)
+        server.stop()
+    assert _minute_total(db, "before term") == 3.0
+
+
+def _minute_total(db, name: str) -> float:
+    return db.read(lambda tx: tx.scalar("SELECT SUM(r.total) FROM rollups r JOIN stats s ON s.id = r.stat_id"
+                                        " WHERE s.name = ? AND r.res = 60", (name,)))
 
 
 def _in_group(pgid: int) -> list[int]:

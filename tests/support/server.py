@@ -18,7 +18,7 @@ SERVERS = serving.SERVERS  # `python -m app serve --server ...`: tests about HTT
 
 class EyrieServer:
     def __init__(self, database_url: str, var_dir: str, role: str = "all", env: dict | None = None,
-                 threads: int = 8, server: str = "waitress"):
+                 threads: int = 8, server: str = "waitress", new_session: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "EYRIE_DATABASE_URL": database_url, "EYRIE_VAR_DIR": var_dir,
@@ -28,12 +28,14 @@ class EyrieServer:
         if server != "waitress":  # (an older checkout, run by a bench for an A/B, knows no --server)
             self.args += ["--server", server]
         self.log_path = Path(var_dir) / f"server-{self.port}.log"
+        self.new_session = new_session  # its own process group, for a test that signals the group
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20) -> EyrieServer:
         Path(self.log_path).parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=self.new_session)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
