@@ -7,7 +7,15 @@ import time
 
 from app.rollups import MINUTE, MinuteBatch
 from app.storage import writer as writer_mod
-from app.storage.writer import INLINE_AFTER_IDLE, MAX_ROWS_PER_COMMIT, SECOND_WRITER_ROWS, PointWriter, _Job, _JobQueue
+from app.storage.writer import (
+    INLINE_AFTER_IDLE,
+    MAX_ROWS_PER_COMMIT,
+    ONE_TRIP_ROWS,
+    SECOND_WRITER_ROWS,
+    PointWriter,
+    _Job,
+    _JobQueue,
+)
 from tests.conftest import NOW
 from tests.helpers import rollup
 
@@ -193,3 +201,67 @@ def test_the_gathering_wait_is_bounded_and_there_is_none_without_requests_in_fli
         took = time.monotonic() - t0
         assert len(got) == 1 and len(got[0]) == 1
         assert least <= took < most
+
+
+def test_a_single_writer_gathers_bulk_requests_in_flight_and_two_writers_do_not(monkeypatch):
+    monkeypatch.setattr(writer_mod, "BULK_GATHER_WAIT", 5.0)  # long enough to see the wait; 20 ms in use
+    monkeypatch.setattr(writer_mod, "INLINE_AFTER_IDLE", 60.0)  # "under load" however slow the machine
+    for gather_bulk in (True, False):
+        q = _JobQueue(gather_bulk=gather_bulk)
+        for _ in range(3):
+            q.arrive()                             # three bulk requests in flight at once
+        q.put(job(1))
+        q.take(False)
+        waiting, got = take_in_thread(q, False)    # that commit is over: under load now
+        a, b, c = job(ONE_TRIP_ROWS), job(ONE_TRIP_ROWS), job(ONE_TRIP_ROWS)
+        q.put(a)
+        waiting.join(0.2)
+        if not gather_bulk:
+            assert got == [[a]]                    # a round trip's worth: the second writer overlaps
+            continue
+        assert waiting.is_alive() and got == []    # SQLite: one commit's pages for all of them
+        q.put(b)
+        waiting.join(0.2)
+        assert waiting.is_alive() and got == []
+        q.put(c)
+        waiting.join(2)
+        assert got == [[a, b, c]]
+
+
+def test_a_lone_bulk_client_never_waits_for_others(monkeypatch):
+    monkeypatch.setattr(writer_mod, "BULK_GATHER_WAIT", 5.0)
+    monkeypatch.setattr(writer_mod, "INLINE_AFTER_IDLE", 60.0)
+    q = _JobQueue(gather_bulk=True)
+    q.arrive()                                     # one request in flight at a time
+    q.put(job(1))
+    q.take(False)
+    waiting, got = take_in_thread(q, False)
+    a = job(ONE_TRIP_ROWS * 2)
+    t0 = time.monotonic()
+    q.put(a)
+    waiting.join(2)
+    assert got == [[a]] and time.monotonic() - t0 < 2
+
+
+def test_the_first_writer_waits_on_when_the_second_took_the_queue_while_it_gathered(monkeypatch):
+    # [] from take() means closed: the first writer would end, and single posts (too small for
+    # the second writer) would wait for ever.
+    monkeypatch.setattr(writer_mod, "GATHER_WAIT", 0.3)
+    monkeypatch.setattr(writer_mod, "INLINE_AFTER_IDLE", 60.0)
+    monkeypatch.setattr(writer_mod, "SECOND_WRITER_ROWS", 1)  # the second writer takes anything
+    q = _JobQueue()
+    for _ in range(5):
+        q.arrive()
+    q.put(job(1))
+    q.take(False)
+    waiting, got = take_in_thread(q, False)
+    a = job(1)
+    q.put(a)
+    time.sleep(0.05)                               # the first writer gathers, waiting for 4 more
+    assert q.take(True) == [a]                     # ... and the second takes the lot
+    waiting.join(0.6)                              # the gathering wait is over, the queue empty
+    assert waiting.is_alive() and got == []        # it waits for work, it has not stopped
+    b = job(1)
+    q.put(b)
+    waiting.join(2)
+    assert got == [[b]]

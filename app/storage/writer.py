@@ -39,6 +39,13 @@ INLINE_AFTER_IDLE = 0.005  # seconds without a commit after which a request comm
 # Under load the first writer waits up to this long for as many requests as were lately in flight
 # at once (PointWriter.arriving) to queue their rows, so they share one commit.
 GATHER_WAIT = 0.001
+# With a single writer (SQLite) and bulk requests queued it waits up to this long instead. SQLite's
+# commit costs per page it touches, and concurrent time-major bulk requests touch the same stats'
+# pages: 4 clients of 1,000 points each went 1 or 3 to a commit, alternately. Measured in one sitting
+# (bench/README.md, 2026-12-03): 20 ms gave 1.12-1.18x points/s at 10 % less CPU per point, better than
+# 50 ms or a bound of the last commit's duration; on MariaDB, where a second writer takes bulk, it
+# cost 15-20 % warm, so it is SQLite's only.
+BULK_GATHER_WAIT = 0.02
 PEAK_SPAN = 0.1  # seconds: "lately", for the most requests in flight at once
 REFUSED = "these points cannot be added to the stored totals: a sum would leave the range a number may hold"
 NO_MARK = 2**62  # a stat without a stats row (purged): every row written at once, nothing to fold
@@ -70,7 +77,8 @@ class _JobQueue:
     """The writers' queue: the first writer takes whatever is queued, a second one only a backlog
     of at least SECOND_WRITER_ROWS rows; each take is at most MAX_ROWS_PER_COMMIT rows (or one job)."""
 
-    def __init__(self):
+    def __init__(self, gather_bulk: bool = False):
+        self._gather_bulk = gather_bulk  # one writer: under bulk load wait BULK_GATHER_WAIT
         self._jobs: deque[_Job] = deque()
         self._rows = 0
         self._closed = False
@@ -145,22 +153,22 @@ class _JobQueue:
             if not second and self._writing:
                 self._writing = False
                 self._free_since = time.monotonic()
-            while not (self._rows >= SECOND_WRITER_ROWS if second else self._jobs and not self._inline):
-                if self._closed and (second or not self._jobs):  # the first writer owes what is queued
-                    return []
-                cv.wait()
-            if not second:
+            while True:
+                while not (self._rows >= SECOND_WRITER_ROWS if second else self._jobs and not self._inline):
+                    if self._closed and (second or not self._jobs):  # the first writer owes what is queued
+                        return []
+                    cv.wait()
+                if second:
+                    break
                 self._writing = True
                 now = time.monotonic()
                 if now - self._free_since < INLINE_AFTER_IDLE:  # under load
-                    # As many requests as were lately in flight at once will be back within a
-                    # moment; without them each would need a commit (a round trip, an fsync) of
-                    # its own. PostgreSQL's commit_delay and commit_siblings, for one process.
-                    deadline = now + GATHER_WAIT
-                    while (len(self._jobs) < self._peak and self._rows < ONE_TRIP_ROWS and not self._closed
-                           and now < deadline):
-                        cv.wait(deadline - now)
-                        now = time.monotonic()
+                    self._gather(cv, now)
+                if self._jobs:
+                    break
+                # The second writer took it all while this one gathered: nothing to commit, and
+                # [] would mean closed (the thread would end and single posts wait forever).
+                self._writing = False
             jobs, rows = [], 0
             while self._jobs and (not jobs or rows + len(self._jobs[0].batch) <= MAX_ROWS_PER_COMMIT):
                 job = self._jobs.popleft()
@@ -168,6 +176,23 @@ class _JobQueue:
                 rows += len(job.batch)
             self._rows -= rows
             return jobs
+
+    def _gather(self, cv: threading.Condition, now: float) -> None:
+        """As many requests as were lately in flight at once will be back within a moment; without
+        them each would need a commit (a round trip, an fsync, SQLite's pages) of its own.
+        PostgreSQL's commit_delay and commit_siblings, for one process. Under the lock."""
+        small_until, bulk_until = now + GATHER_WAIT, now + BULK_GATHER_WAIT
+        while len(self._jobs) < self._peak and not self._closed:
+            if self._rows < ONE_TRIP_ROWS:
+                deadline = small_until
+            elif self._gather_bulk:
+                deadline = bulk_until
+            else:
+                return  # one round trip's worth: a second writer can overlap the next one
+            if now >= deadline:
+                return
+            cv.wait(deadline - now)
+            now = time.monotonic()
 
     def take_all(self) -> list[_Job]:
         with self._cv[0]:
@@ -181,8 +206,8 @@ class PointWriter:
         # Under load the first writer gathers the posts in flight into one commit. Measured with 4
         # clients: MariaDB commits per post 0.54 -> 0.25, mariadbd CPU per post 200 -> 117 us, posts/s
         # the same; SQLite under granian 8-31 % more posts/s at 13-17 % less CPU per post, under
-        # waitress the same posts/s (bench/README.md, fifth session).
-        self._queue = _JobQueue()
+        # waitress the same posts/s (bench/README.md, fifth session). One writer also gathers bulk
+        # requests (BULK_GATHER_WAIT).
         # MySQL: a second writer on its own connection, so a big commit's round trips and fsync
         # overlap the next one's statements (InnoDB takes their row locks in the same key order,
         # and its group commit shares the fsync). It takes work only when SECOND_WRITER_ROWS are
@@ -191,6 +216,7 @@ class PointWriter:
         # post and 1.2x fewer posts/s; bulk needs the second one for 1.2-1.35x).
         # SQLite has one write lock: one writer.
         n = threads or (2 if db.dialect == "mysql" else 1)
+        self._queue = _JobQueue(gather_bulk=n == 1)  # a second writer overlaps bulk commits instead
         self._threads = [threading.Thread(target=self._loop, args=(i > 0,), name=f"eyrie-point-writer-{i}",
                                           daemon=True) for i in range(n)]
         for t in self._threads:
