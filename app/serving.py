@@ -19,25 +19,39 @@ ROLE_ENV = "EYRIE_SERVE_ROLE"  # how the role reaches granian's forked worker
 
 
 def serve(app, host: str, port: int, threads: int = 8, max_body: int = 4 * 1024 * 1024) -> None:
-    """waitress. max_body: the app's own limit; waitress would otherwise take up to 1 GB of a body
-    (spooled to a temporary file) before the app could refuse it, so it refuses a larger
-    Content-Length itself, before reading the body."""
+    """waitress, until the process is stopped."""
+    waitress_server(app, host, port, threads, max_body).run()
+
+
+def waitress_server(app, host: str, port: int, threads: int = 8, max_body: int = 4 * 1024 * 1024):
+    """A waitress server, not yet running. max_body: the app's own limit; waitress would otherwise
+    take up to 1 GB of a body (spooled to a temporary file) before the app could refuse it, so it
+    refuses a larger Content-Length itself, before reading the body."""
     import waitress
 
     # waitress logs a line for every queued request under load; keep the warnings that matter.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="eyrie", channel_timeout=30,
                                     connection_limit=1000, max_request_body_size=max_body + 1)
-    _keep_alive_after_204(server)
-    server.run()
+    _patch_waitress_tasks(server)
+    return server
 
 
-def _keep_alive_after_204(server) -> None:
-    """waitress 3.0 closes every HTTP/1.1 response that has no Content-Length, even a 204, which has
-    no body by definition and must not carry a Content-Length. A single-stat post answers 204 when
-    asked (vb=0 or EYRIE_TERSE_REPLIES), so a keep-alive client paid a new TCP connection per post.
-    Keep the connection for bodiless answers; every other reason to close (Connection: close,
-    HTTP/1.0, errors) still closes."""
+def _patch_waitress_tasks(server) -> None:
+    """Two fixes to how waitress 3.0 answers, in its task class:
+
+    Keep-alive after a 204. waitress closes every HTTP/1.1 response that has no Content-Length,
+    even a 204, which has no body by definition and must not carry a Content-Length. A single-stat
+    post answers 204 when asked (vb=0 or EYRIE_TERSE_REPLIES), so a keep-alive client paid a new
+    TCP connection per post. Keep the connection for bodiless answers; every other reason to close
+    (Connection: close, HTTP/1.0, errors) still closes.
+
+    One send for the head and the first body bytes. waitress sends them as two segments (its
+    send_bytes is 1), and with two to four keep-alive clients a request took 4-6 ms. Measured in one
+    sitting (bench/README.md, 2026-12-03): the ingest no-op under wrk, 2 and 4 connections, 490-570
+    and 670-780 req/s before, 1,150-1,380 and 1,330-2,270 after (one connection: 3,200-3,400 both);
+    bench-peer's single posts 1.4x. send_bytes=18000 would merge them too, but is deprecated and
+    moves every send to the main loop."""
     from waitress.channel import HTTPChannel
     from waitress.server import BaseWSGIServer
     from waitress.task import WSGITask
@@ -46,6 +60,21 @@ def _keep_alive_after_204(server) -> None:
         pass
 
     class Task(WSGITask):
+        def write(self, data):
+            if self.wrote_header or not data or type(data) is not bytes:
+                return super().write(data)
+            # The head and the first chunk are queued together: write_soon, shadowed on this
+            # channel for one call of waitress's own write(), collects what it would send.
+            channel = self.channel
+            parts: list[bytes] = []
+            channel.write_soon = parts.append
+            try:
+                super().write(data)
+            finally:
+                del channel.write_soon
+            if parts:
+                channel.write_soon(b"".join(parts))
+
         def build_response_header(self):
             if (self.has_body or self.version != "1.1" or self.close_on_finish
                     or self.request.headers.get("CONNECTION", "").lower() == "close"):
