@@ -328,8 +328,11 @@ class Eyrie:
             o["rate"] = o["ok"] / o["elapsed"]
             o["us"] = o["cpu"] * 1e6 / max(o["ok"], 1)
         out["load"] = os.getloadavg()[0]
-        print(f"[{self.backend}] A/B single posts: this {out['this']['rate']:,.0f}/s ({out['this']['us']:.0f} us CPU)"
-              f" vs {base_root} {out['base']['rate']:,.0f}/s ({out['base']['us']:.0f} us): "
+        # The base runs waitress, the only server an older checkout knows (and the default).
+        out["servers"] = (self.args.server, "waitress")
+        print(f"[{self.backend}] A/B single posts: this ({self.args.server}) {out['this']['rate']:,.0f}/s "
+              f"({out['this']['us']:.0f} us CPU) vs {base_root} (waitress) {out['base']['rate']:,.0f}/s "
+              f"({out['base']['us']:.0f} us): "
               f"{out['this']['rate'] / out['base']['rate']:.2f}x (load {out['load']:.2f})", flush=True)
         return out
 
@@ -558,8 +561,9 @@ def report(sittings: list[dict], server: str = "waitress") -> None:
         for r in s["eyrie"]:
             if "ab" in r:
                 ab = r["ab"]
-                print(f"  {r['backend']} single posts, A/B same sitting: {ab['this']['rate']:,.0f}/s vs base "
-                      f"{ab['base']['rate']:,.0f}/s = {ab['this']['rate'] / ab['base']['rate']:.2f}x "
+                print(f"  {r['backend']} single posts, A/B same sitting: {ab['this']['rate']:,.0f}/s "
+                      f"({ab['servers'][0]}) vs base {ab['base']['rate']:,.0f}/s ({ab['servers'][1]}) = "
+                      f"{ab['this']['rate'] / ab['base']['rate']:.2f}x "
                       f"(CPU {ab['this']['us']:.0f} vs {ab['base']['us']:.0f} us, load {ab['load']:.2f})")
             if "history" in r:
                 for mode in ("cold", "warm"):
