@@ -371,3 +371,48 @@ def test_a_bulk_post_creating_more_stats_than_one_insert_holds_maps_every_point_
         assert rollup(db, stat["id"], MINUTE, T) == (float(i + 1), 1, float(i + 1), float(i + 1))
     assert ez_stat(db, account, "value 2")["kind"] == "value"
     assert rollup(db, ez_stat(db, account, "value 2")["id"], MINUTE, T) == (2.5, 1, 2.5, 2.5)
+
+
+def test_a_bulk_body_still_uploading_does_not_count_as_a_request_in_flight(ingest, db, account):
+    """The writer waits for the requests in flight to share a commit: one whose body is still on
+    the wire (granian streams bodies) must not be among them, or it would hold every commit."""
+    import threading
+
+    body = json.dumps({"ezkey": account.ezkey, "data": [{"stat": "slow", "count": 2, "t": NOW - 60}]}).encode()
+    released, reading = threading.Event(), threading.Event()
+    inside: list[int] = []
+
+    class SlowUpload:
+        """A body whose first byte comes only once the test has looked."""
+
+        def __init__(self):
+            self.sent = 0
+
+        def tell(self):  # werkzeug's test client measures the body by seeking to its end and back
+            return self.sent
+
+        def seek(self, pos, whence=0):
+            self.sent = len(body) if whence == 2 else pos
+            return self.sent
+
+        def read(self, n=-1):
+            if self.sent == 0:
+                reading.set()
+                released.wait(5)
+            n = len(body) - self.sent if n is None or n < 0 else min(n, len(body) - self.sent)
+            chunk = body[self.sent:self.sent + n]
+            self.sent += len(chunk)
+            return chunk
+
+    replies = []
+    t = threading.Thread(target=lambda: replies.append(ingest.post(
+        "/ez", input_stream=SlowUpload(), content_type="application/json",
+        content_length=len(body))))
+    t.start()
+    assert reading.wait(5)
+    inside.append(db.writer._queue._inside)       # mid-upload
+    released.set()
+    t.join(5)
+    assert inside == [0]
+    assert replies[0].status_code == 200 and replies[0].get_json()["multiple"] == 1
+    assert rollup(db, stat_row(db, account.id, "slow")["id"], MINUTE, NOW - 60 - (NOW - 60) % 60)[0] == 2.0

@@ -51,6 +51,9 @@ def create_ingest_app(config: Config, db: Database | None = None, clock=time.tim
     def ez():
         now = int(clock())
         if request.method == "POST" and parsing.is_json(request):
+            # The body is read first (granian streams it): a slow upload must not count as a
+            # request in flight, or every commit meanwhile would wait its gathering time for it.
+            request.get_data(cache=True)
             with db.writer.arriving():  # the commit under way may wait a moment to take these points too
                 ezkey, data = parsing.bulk(request)
                 result = record_ez_json(db, ezkey, data, now, limits=limits)
