@@ -12,7 +12,7 @@ import time
 
 from app.config import Config
 from app.errors import EyrieError
-from app.serving import SERVERS, THREADS
+from app.serving import CPU_ENV, SERVERS, THREADS, keep_to_cpus
 from app.storage.db import Database
 from app.storage.migrate import migrate
 
@@ -138,6 +138,11 @@ def _serve(args, config: Config, db: Database) -> int:
             counter_pattern=None, json=False), db, config)
     if args.server not in SERVERS:  # argparse checks --server, not a default taken from EYRIE_SERVER
         raise SystemExit(f"EYRIE_SERVER={args.server!r}: use one of {', '.join(SERVERS)}")
+    if os.environ.get(CPU_ENV):
+        try:
+            keep_to_cpus(os.environ[CPU_ENV])
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
     migrate(db)
     print(f"eyrie {args.role} listening on http://{args.host}:{args.port}/ ({args.server})", flush=True)
     if args.server == "granian":

@@ -16,6 +16,39 @@ import os
 SERVERS = ("waitress", "granian")  # the first is the default
 THREADS = {"waitress": 8, "granian": 4}  # Python threads serving requests, unless --threads says
 ROLE_ENV = "EYRIE_SERVE_ROLE"  # how the role reaches granian's forked worker
+CPU_ENV = "EYRIE_CPU"  # the CPUs `serve` keeps its process on (e.g. "0" or "0,2-3"); unset = any
+
+
+def parse_cpus(raw: str) -> frozenset[int]:
+    """A CPU list as taskset spells it ("0", "0,2", "1-3"); ValueError says what is wrong."""
+    cpus: set[int] = set()
+    for part in raw.replace(" ", "").split(","):
+        lo, sep, hi = part.partition("-")
+        if not lo.isdigit() or (sep and not hi.isdigit()):
+            raise ValueError(f"{CPU_ENV}={raw!r}: a CPU list, like 0 or 0,2 or 1-3")
+        first, last = int(lo), int(hi) if sep else int(lo)
+        if last < first:
+            raise ValueError(f"{CPU_ENV}={raw!r}: the range {part} runs backwards")
+        cpus.update(range(first, last + 1))
+    return frozenset(cpus)
+
+
+def keep_to_cpus(raw: str) -> None:
+    """Keep this process (and what it forks: granian's worker) on the CPUs listed.
+
+    Why one might: a Python server's threads share one interpreter lock, and on these VMs handing
+    it between threads on two CPUs costs a wake-up of the other CPU each time. Measured in one
+    sitting (bench/README.md, 2026-12-03): the ingest no-op under waitress with 2-4 keep-alive
+    clients served 1,270-1,380 req/s free to use both CPUs and 2,090-2,700 kept on the CPU the
+    client itself ran on; bench-peer's single posts 1.45x under waitress, 1.35-1.4x under granian,
+    bulk 0.99-1.19x. Opt-in: the scheduler can no longer move the process off a busy CPU, so give
+    each process of a many-process install its own CPU (deploy/README.md)."""
+    cpus = parse_cpus(raw)
+    try:
+        os.sched_setaffinity(0, cpus)
+    except OSError:
+        allowed = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+        raise ValueError(f"{CPU_ENV}={raw!r}: this process may run on CPUs {allowed} only") from None
 
 
 def serve(app, host: str, port: int, threads: int = 8, max_body: int = 4 * 1024 * 1024) -> None:

@@ -195,6 +195,7 @@ def minute_points(db: Database, account_id: int, first_ts: int, last_ts: int) ->
 class Eyrie:
     def __init__(self, backend: str, workdir: Path, args):
         self.backend, self.workdir, self.args = backend, workdir, args
+        self.cpu_env = {"EYRIE_CPU": args.cpu} if args.cpu else {}  # Eyrie's servers only, not the clients
         self.mdb = None
         self.accounts = 0
 
@@ -210,7 +211,7 @@ class Eyrie:
         self.db = Database(self.url)
         migrate(self.db)
         var = str(self.workdir / f"var-{dbname}")
-        self.server = EyrieServer(self.url, var, role="ingest", server=self.args.server).start()
+        self.server = EyrieServer(self.url, var, role="ingest", server=self.args.server, env=self.cpu_env).start()
         self.web = None
         return self
 
@@ -352,7 +353,7 @@ class Eyrie:
         self.db.run(lambda tx: aq.insert_token(tx, acc, token, "bench", int(time.time())))
         if self.web is None:
             self.web = EyrieServer(self.url, str(self.workdir / f"var-web-{self.backend}"), role="web",
-                                   server=self.args.server).start()
+                                   server=self.args.server, env=self.cpu_env).start()
         ingest, web = _conn(self.server.port), _conn(self.web.port)
         form = {"Content-Type": "application/x-www-form-urlencoded"}
         samples, stat_id, count = [], None, 0
@@ -508,12 +509,13 @@ def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def report(sittings: list[dict], server: str = "waitress") -> None:
+def report(sittings: list[dict], server: str = "waitress", cpus: str | None = None) -> None:
     threads = THREADS[server]
+    cpu = f", EYRIE_CPU={cpus}" if cpus else ""
     print()
     print(f"bench-peer {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores; Eyrie: one "
-          f"ingest process ({server}, {threads} threads), {CLIENTS} client threads, 1,000 points per JSON request, "
-          "SQLite synchronous=FULL / MariaDB innodb_flush_log_at_trx_commit=1 (fsync per commit); carbon: "
+          f"ingest process ({server}, {threads} threads{cpu}), {CLIENTS} client threads, 1,000 points per JSON "
+          "request, SQLite synchronous=FULL / MariaDB innodb_flush_log_at_trx_commit=1 (fsync per commit); carbon: "
           "WHISPER_AUTOFLUSH=False (no fsync). Medians of each sitting's rounds.")
     for n, s in enumerate(sittings, 1):
         peer = s.get("peer") or {}
@@ -587,6 +589,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peer", action="store_true", help="Eyrie only (no ratios)")
     p.add_argument("--server", choices=SERVERS, default=SERVERS[0],
                    help="the HTTP server of Eyrie's ingest and web processes (serve --server)")
+    p.add_argument("--cpu", help="EYRIE_CPU for Eyrie's ingest and web servers (e.g. 1): keep them on these CPUs")
     p.add_argument("--ab-root", help="also single posts A/B against the code in this checkout (e.g. of main)")
     p.add_argument("--graphite-dir", default=os.environ.get("GRAPHITE_BENCH_DIR", str(ROOT / "var" / "graphite-bench")))
     p.add_argument("--json", help="write every figure to this file")
@@ -603,7 +606,7 @@ def main(argv=None) -> int:
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
         sittings.append(s)
-    report(sittings, args.server)
+    report(sittings, args.server, args.cpu)
     if args.json:
         Path(args.json).write_text(json.dumps(sittings, indent=1, default=str))
     return 0

@@ -73,3 +73,50 @@ def _in_group(pgid: int) -> list[int]:
         if int(fields[2]) == pgid and fields[0] != "Z":
             pids.append(int(stat.parent.name))
     return pids
+
+
+def _cpus_allowed(pid: int) -> str:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("Cpus_allowed_list:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError("no Cpus_allowed_list")
+
+
+@pytest.mark.parametrize("http_server", ["waitress", "granian"])
+def test_eyrie_cpu_keeps_the_serving_process_on_those_cpus(db, db_url, tmp_path, account, http_server):
+    import os
+
+    cpu = max(os.sched_getaffinity(0))
+    server = EyrieServer(db_url, str(tmp_path / "var"), role="ingest", server=http_server,
+                         env={"EYRIE_CPU": str(cpu)}).start()
+    try:
+        r = requests.post(server.url + "/ez", data={"ezkey": account.ezkey, "stat": "pinned", "count": 3}, timeout=5)
+        assert r.status_code == 200
+        assert _cpus_allowed(server.app_pid) == str(cpu)   # granian: its forked worker too
+        assert _cpus_allowed(server.proc.pid) == str(cpu)
+    finally:
+        server.stop()
+    assert _minute_total(db, "pinned") == 3.0
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("first", "EYRIE_CPU='first': a CPU list, like 0 or 0,2 or 1-3"),
+    ("3-1", "EYRIE_CPU='3-1': the range 3-1 runs backwards"),
+    ("4095", "EYRIE_CPU='4095': this process may run on CPUs "),
+])
+def test_a_bad_eyrie_cpu_is_refused_before_serving(db_url, tmp_path, raw, message):
+    env = {"EYRIE_DATABASE_URL": db_url, "EYRIE_VAR_DIR": str(tmp_path), "EYRIE_CPU": raw, "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-m", "app", "serve", "--role", "ingest", "--port", "1"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and message in r.stderr and "listening" not in r.stdout
+
+
+def test_cpu_lists_are_read_as_taskset_writes_them():
+    from app.serving import parse_cpus
+
+    assert parse_cpus("0") == {0}
+    assert parse_cpus("0,2") == {0, 2}
+    assert parse_cpus("1-3, 5") == {1, 2, 3, 5}
+    for bad in ("", "a", "1-", "-1", "1,,2", "2-1"):
+        with pytest.raises(ValueError, match="EYRIE_CPU"):
+            parse_cpus(bad)
