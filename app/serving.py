@@ -40,9 +40,10 @@ def keep_to_cpus(raw: str) -> None:
     it between threads on two CPUs costs a wake-up of the other CPU each time. Measured in one
     sitting (bench/README.md, 2026-12-03): the ingest no-op under waitress with 2-4 keep-alive
     clients served 1,270-1,380 req/s free to use both CPUs and 2,090-2,700 kept on the CPU the
-    client itself ran on; bench-peer's single posts 1.45x under waitress, 1.35-1.4x under granian,
-    bulk 0.99-1.19x. Opt-in: the scheduler can no longer move the process off a busy CPU, so give
-    each process of a many-process install its own CPU (deploy/README.md)."""
+    client itself ran on; bench-peer's single posts 1.4-1.5x under waitress, 1.2-1.4x under granian,
+    bulk 0.83-1.19x (granian's Rust threads lose the second CPU). Opt-in: the scheduler can no
+    longer move the process off a busy CPU, so give each process of a many-process install its own
+    CPU (deploy/README.md)."""
     cpus = parse_cpus(raw)
     try:
         os.sched_setaffinity(0, cpus)
