@@ -138,9 +138,9 @@ def _serve(args, config: Config, db: Database) -> int:
             counter_pattern=None, json=False), db, config)
     if args.server not in SERVERS:  # argparse checks --server, not a default taken from EYRIE_SERVER
         raise SystemExit(f"EYRIE_SERVER={args.server!r}: use one of {', '.join(SERVERS)}")
-    if os.environ.get(CPU_ENV):
+    if cpus := os.environ.get(CPU_ENV):
         try:
-            keep_to_cpus(os.environ[CPU_ENV])
+            keep_to_cpus(cpus)
         except ValueError as exc:
             raise SystemExit(str(exc)) from None
     migrate(db)

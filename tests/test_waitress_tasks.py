@@ -36,7 +36,7 @@ def server():
     real = channel_class.write_soon
 
     def write_soon(self, data):
-        sends.append(bytes(data) if isinstance(data, bytes) else data)
+        sends.append(data)
         return real(self, data)
 
     channel_class.write_soon = write_soon
