@@ -13,6 +13,7 @@ import math
 import sys
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_FLOAT = sys.float_info.max
 _BIG = 2.0 ** 64
@@ -25,8 +26,11 @@ def finite(x: float) -> float:
     return 0.0 if x != x else math.copysign(MAX_FLOAT, x)
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(NamedTuple):
+    """One bucket of a series. A named tuple, not a frozen dataclass: as immutable, and built 5x
+    faster (a frozen dataclass sets each field through object.__setattr__), which was half the
+    export API's reading of an hour of minutes (bench/README.md, 2026-12-03)."""
+
     time: int
     total: float      # the sum (+-MAX_FLOAT past the float range)
     n: int

@@ -223,7 +223,7 @@ def read_series(tx, stat: dict, win: Window, now: int, tz: str, compare: bool = 
             shift = buckets[-1].time - before[-1].time if before else 0
         if before:
             lo, hi = buckets[0].time, buckets[-1].time + win.step
-            previous = [replace(b, time=b.time + shift) for b in before
+            previous = [b._replace(time=b.time + shift) for b in before
                         if lo <= b.time + shift < hi]
     since = first_data(tx, stat) if stat["kind"] == "counter" and buckets else None
     return {"buckets": buckets, "previous": previous, "shift": shift, "since": since,

@@ -17,6 +17,7 @@ from app.interactors import health
 from app.storage.db import Database
 from app.web import filters
 from app.web.headers import apply_headers
+from app.web.json_provider import MsgspecJSONProvider
 from app.web.sessions import PublicAwareSessionInterface
 
 log = logging.getLogger("eyrie.web")
@@ -39,6 +40,7 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
         WTF_CSRF_HEADERS=["X-CSRFToken"],
         TEMPLATES_AUTO_RELOAD=config.dev,
     )
+    app.json = MsgspecJSONProvider(app)
     app.json.sort_keys = False
     # Templates are named with their folder ("layouts/base.html", "partials/stats/list.html"), so a
     # page never silently picks up a same-named file from elsewhere.

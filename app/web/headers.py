@@ -11,7 +11,7 @@ no-referrer) is kept.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask_talisman import Talisman
 
 APP_CSP = {
@@ -37,6 +37,21 @@ FRAMEABLE_BLUEPRINTS = ("embeds",)
 
 
 class _Talisman(Talisman):
+    # The policies here are constants and use no nonce, so each one's header is built once instead
+    # of on every answer (it was a tenth of a trivial request's time: bench/README.md, 2026-12-03).
+    _built: dict[tuple, str] = {}
+
+    def _parse_policy(self, policy):
+        if not isinstance(policy, dict) or hasattr(request, "csp_nonce"):
+            return super()._parse_policy(policy)
+        key = tuple(policy.items())  # by content: a view's own dict, or one changed later, is built anew
+        built = self._built.get(key)
+        if built is None:
+            if len(self._built) > 64:  # only constants are expected; never let it grow without end
+                self._built.clear()
+            built = self._built[key] = super()._parse_policy(policy)
+        return built
+
     def _set_response_headers(self, response):
         own = {h: response.headers[h] for h in VIEW_OWN if h in response.headers}
         response = super()._set_response_headers(response)

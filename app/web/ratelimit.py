@@ -34,4 +34,12 @@ def apply_limits(app: Flask) -> Limiter:
     # extension also runs before every request serves application-wide limits, of which there are
     # none: it was 12 % of an export API request's CPU (bench/README.md, 2026-12-03).
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # Likewise its hook after every request adds X-RateLimit-* headers, which are off here, and
+    # settles deduct_when limits, of which there are none (a tenth of a trivial request's time).
+    if not app.config.get("RATELIMIT_HEADERS_ENABLED"):
+        hooks = app.after_request_funcs[None]
+        inject = [f for f in hooks if getattr(f, "func", None) is Limiter._Limiter__inject_headers]
+        if len(inject) != 1:
+            raise RuntimeError("Flask-Limiter changed: review apply_limits")
+        hooks.remove(inject[0])
     return limiter

@@ -22,6 +22,13 @@ def is_public_answer() -> bool:
 
 
 class PublicAwareSessionInterface(SecureCookieSessionInterface):
+    def open_session(self, app, request):
+        # No cookie: an empty session, as Flask gives, without building the cookie's signer first
+        # (an API request carries no cookie; the signer was a tenth of a trivial request's time).
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def save_session(self, app, session, response) -> None:
         if is_public_answer():
             return
