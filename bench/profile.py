@@ -116,6 +116,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(ROOT / "var" / "profile"))
     p.add_argument("--cold", action="store_true", help="profile cold rounds (a fresh account each) instead of warm")
     p.add_argument("--server", choices=SERVERS, default=SERVERS[0])
+    p.add_argument("--cpu", help="EYRIE_CPU for the server (e.g. 1): keep it on these CPUs")
     args = p.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
