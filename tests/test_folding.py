@@ -287,3 +287,74 @@ def test_on_mariadb_a_post_commits_in_one_round_trip_and_one_behind_the_watermar
         record_ez(db, account.ezkey, [EzItem(stat="trip", count=8, t=newest)], NOW)
     assert calls[0] == "BEGIN NOT ATOMIC "
     assert stored_rollup(db, sid, MINUTE, newest) == (3.0, 2, 1.0, 2.0)
+
+
+class _FoldBetweenStatements:
+    """A connection that commits a fold of the stat, on another connection, just before the
+    reader's second SELECT: the moment a reader of watermark and rows is exposed to it."""
+
+    def __init__(self, conn, fold_now):
+        self._conn, self._fold_now, self.selects, self.folded = conn, fold_now, 0, False
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def cursor(self):
+        cur, outer = self._conn.cursor(), self
+
+        class Cursor:
+            def __getattr__(self, name):
+                return getattr(cur, name)
+
+            def execute(self, sql, params=()):
+                if sql.lstrip().upper().startswith("SELECT"):
+                    outer.selects += 1
+                    if outer.selects == 2 and not outer.folded:
+                        outer._fold_now()
+                        outer.folded = True
+                return cur.execute(sql, params)
+
+        return Cursor()
+
+
+def _rows(value):
+    """Rows as a list of tuples (pymysql's fetchall answers a tuple of tuples), or a bucket start."""
+    return [tuple(r) for r in value] if isinstance(value, (list, tuple)) else value
+
+
+_READERS = {
+    "hours": lambda tx, sid: pq.read_rollups(tx, sid, HOUR, 0, 2**40),
+    "days": lambda tx, sid: pq.read_rollups(tx, sid, DAY, 0, 2**40),
+    "many hours": lambda tx, sid: pq.read_rollups_many(tx, [sid], HOUR, 0, 2**40)[sid],
+    "day groups": lambda tx, sid: pq.read_rollup_groups(tx, sid, DAY, 0, 2**40, 0, 7 * DAY),
+    "hour sums": lambda tx, sid: pq.read_rollup_sums(tx, sid, HOUR, 0, 2**40),
+    "newest hour": lambda tx, sid: pq.last_bucket(tx, sid, HOUR),
+}
+
+
+@pytest.mark.parametrize("reader", list(_READERS))
+def test_a_fold_committed_between_a_readers_statements_neither_loses_nor_doubles_a_minute(db, account, reader):
+    # Minute rows from BASE + 1 h on are unfolded; a fold commits while the reader is half-way.
+    points = [(BASE, 1.0)] + [(BASE + HOUR + k * 7 * MINUTE, float(k + 1)) for k in range(40)]
+    sid = _unfolded_stat(db, account, "race", points)
+    mark = _folded_to(db, sid)
+    assert mark <= BASE + HOUR  # the reader starts with unfolded minutes past the watermark
+
+    def fold_now():
+        db.run(lambda tx: pq.fold(tx, {sid: NOW}))
+
+    def read_with_a_fold(tx):
+        tx.conn = _FoldBetweenStatements(tx.conn, fold_now)
+        try:
+            return _READERS[reader](tx, sid), tx.conn.folded
+        finally:
+            tx.conn = tx.conn._conn
+
+    got, folded = db.read(read_with_a_fold)
+    assert folded and _folded_to(db, sid) == NOW  # the fold did commit in the middle of the read
+    settled = db.read(lambda tx: _READERS[reader](tx, sid))  # every minute folded: nothing to merge
+    assert _rows(got) == _rows(settled)
+    want = _oracle(sid, points, "UTC")
+    if reader == "hours":
+        assert [(ts, t, n) for ts, t, n, _lo, _hi in got] == [(ts, row[0], row[1]) for (r, ts), row in
+                                                              sorted(want.items()) if r == HOUR]

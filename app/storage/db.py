@@ -85,10 +85,42 @@ class Retry(Exception):
 class Tx:
     """One connection inside one transaction."""
 
-    def __init__(self, conn, dialect: str):
+    def __init__(self, conn, dialect: str, *, reading: bool = False):
         self.conn = conn
         self.dialect = dialect
         self.committing = False
+        # A read runs in autocommit, each statement on its own snapshot; snapshot() joins several.
+        self.reading = reading
+        self._snapshots = 0
+
+    @contextmanager
+    def snapshot(self):
+        """The statements inside see one snapshot of the database. A read runs statement by
+        statement, each seeing what was committed when it started; a reader that combines a
+        watermark with rows (points.py: hours and days plus the minutes not folded yet) would,
+        across a fold committed between its statements, count those minutes twice or not at all.
+        Inside a write transaction, or nested, this does nothing: the transaction is one already."""
+        if not self.reading or self._snapshots:
+            self._snapshots += 1
+            try:
+                yield
+            finally:
+                self._snapshots -= 1
+            return
+        if self.dialect == "sqlite":
+            self.conn.execute("BEGIN")  # deferred: the WAL snapshot is taken by the first read
+        else:
+            # The session reads READ COMMITTED (a fresh view per statement); this one transaction
+            # reads REPEATABLE READ from a view taken now. One round trip for both statements.
+            self.script([("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", ()),
+                         ("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", ())])
+        self._snapshots = 1
+        try:
+            yield
+        finally:
+            self._snapshots = 0
+        # Only on success: after an error Database.run rolls the connection back.
+        self.conn.commit()
 
     def _sql(self, sql: str) -> str:
         if self.dialect == "mysql":
@@ -278,7 +310,7 @@ class Database:
                     time.sleep(0.1)
                     continue
                 raise
-            tx = Tx(conn, self.dialect)
+            tx = Tx(conn, self.dialect, reading=not write)
             try:
                 if autocommit:
                     tx.committing = True  # the statement commits itself: a lost reply is never redone

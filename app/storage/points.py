@@ -3,7 +3,8 @@
 Folding: ingest writes a point's minute row only. A stat's hour and day rows hold every minute row
 with ts < stats.folded_to; the minute rows from folded_to on are "unfolded", and every reader of
 hours or days adds them (read_rollups, read_rollups_many, read_rollup_groups, read_rollup_sums,
-last_bucket), so a read is exact whether or not the fold has run; replace_rollups (imports) folds
+last_bucket), so a read is exact whether or not the fold has run (each such read runs in one
+snapshot: Tx.snapshot); replace_rollups (imports) folds
 the stat completely first and moves the watermark past the minutes it imports. fold() moves the
 watermark in the same transaction as the rows it adds, so a crash
 leaves either both or neither. A point older than the watermark gets its three rows at once
@@ -13,6 +14,7 @@ exclusive one, so a fold never misses a minute row being committed.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from app.rollups import DAY, HOUR, MINUTE, bucket_start, local_day_start
@@ -66,6 +68,17 @@ def mysql_upserts(rows) -> list[str]:
 def read_rollups(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
     """Rows with start <= ts < end at one resolution, as (ts, total, n, lo, hi), oldest first
     (hours and days include the unfolded minute rows)."""
+    with _consistent(tx, res):
+        return _read_rollups(tx, stat_id, res, start, end)
+
+
+def _consistent(tx: Tx, res: int):
+    """Hours and days are read with the watermark and the minutes past it: in one snapshot, or a
+    fold committed between those statements would count its minutes twice or not at all."""
+    return nullcontext() if res == MINUTE else tx.snapshot()
+
+
+def _read_rollups(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
     rows = tx.all(
         "SELECT ts, total, n, lo, hi FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ?"
         " ORDER BY ts",
@@ -107,6 +120,11 @@ def read_rollup_groups(tx: Tx, stat_id: int, res: int, start: int, end: int, ori
     oldest first: (k, total, scaled, n, lo, hi, biggest, rows) with scaled = the sum of total * 2**-64
     and biggest = the largest |total|. The caller reads `scaled` where total may have left the float
     range (MariaDB's SUM then answers 0 without an error)."""
+    with _consistent(tx, res):
+        return _read_rollup_groups(tx, stat_id, res, start, end, origin, width)
+
+
+def _read_rollup_groups(tx: Tx, stat_id: int, res: int, start: int, end: int, origin: int, width: int) -> list[tuple]:
     div = "/" if tx.dialect == "sqlite" else "DIV"   # integer division of integers in both
     rows = tx.all(
         f"SELECT (ts - ?) {div} ? AS k, SUM(total) AS total, SUM(total * ?) AS scaled, SUM(n) AS n,"
@@ -172,6 +190,11 @@ def _unfolded_window(tx: Tx, stat_id: int, start: int, end: int) -> tuple[int, s
 
 
 def last_bucket(tx: Tx, stat_id: int, res: int) -> int | None:
+    with _consistent(tx, res):
+        return _last_bucket(tx, stat_id, res)
+
+
+def _last_bucket(tx: Tx, stat_id: int, res: int) -> int | None:
     stored = tx.scalar("SELECT MAX(ts) FROM rollups WHERE stat_id = ? AND res = ?", (stat_id, res))
     if res == MINUTE:
         return stored
@@ -215,6 +238,11 @@ def rebuild_days(tx: Tx, stat_id: int, tz: str) -> None:
 
 def read_rollups_many(tx: Tx, stat_ids: list[int], res: int, start: int, end: int) -> dict[int, list[tuple]]:
     """Like read_rollups for many stats in one query (the stats list's sparklines)."""
+    with _consistent(tx, res):
+        return _read_rollups_many(tx, stat_ids, res, start, end)
+
+
+def _read_rollups_many(tx: Tx, stat_ids: list[int], res: int, start: int, end: int) -> dict[int, list[tuple]]:
     out: dict[int, list[tuple]] = {i: [] for i in stat_ids}
     for i in range(0, len(stat_ids), 500):
         chunk = stat_ids[i:i + 500]
@@ -335,6 +363,11 @@ def _replace(tx: Tx, rows) -> None:
 def read_rollup_sums(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
     """(ts, total, n) rows with start <= ts < end, oldest first, as the driver's plain tuples:
     the Graphite API reads up to 10,080 rows per series, where building a dict per row shows."""
+    with _consistent(tx, res):
+        return _read_rollup_sums(tx, stat_id, res, start, end)
+
+
+def _read_rollup_sums(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
     cur = tx.conn.cursor()
     cur.execute(tx._sql("SELECT ts, total, n FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ?"
                         " ORDER BY ts"), (stat_id, res, start, end))
