@@ -19,7 +19,7 @@ from app.ingest_rules import (
     parse_time,
 )
 from app.interactors.stats import ensure_stats
-from app.rollups import MinuteBatch
+from app.rollups import MINUTE, MinuteBatch
 from app.storage import accounts as aq
 from app.storage import stats as sq
 from app.storage.writer import AccountChanged
@@ -38,24 +38,36 @@ class StatCache:
     MAX_ENTRIES = 200_000
 
     def __init__(self):
-        self._by_account: dict[int, tuple[int, dict[str, dict]]] = {}
+        # account id -> (stats_gen, name -> stat, name -> stat id): the last for the one-pass path
+        self._by_account: dict[int, tuple[int, dict[str, dict], dict[str, int]]] = {}
         self._size = 0
 
+    def _entry(self, account: dict):
+        entry = self._by_account.get(account["id"])
+        return entry if entry is not None and entry[0] == account["stats_gen"] else None
+
     def lookup(self, account: dict, wanted) -> dict[str, dict]:
-        gen, names = self._by_account.get(account["id"], (None, None))
-        if names is None or gen != account["stats_gen"]:
+        entry = self._entry(account)
+        if entry is None:
             return {}
+        names = entry[1]
         return {n: names[n] for n in wanted if n in names}
+
+    def ids(self, account: dict) -> dict[str, int]:
+        """name -> stat id of the stats known in this generation of the account (do not change it)."""
+        entry = self._entry(account)
+        return {} if entry is None else entry[2]
 
     def store(self, account: dict, stats: dict[str, dict]) -> None:
         if self._size > self.MAX_ENTRIES:
             self._by_account, self._size = {}, 0
-        gen, names = self._by_account.get(account["id"], (None, None))
-        if names is None or gen != account["stats_gen"]:
-            names = {}
-            self._by_account[account["id"]] = (account["stats_gen"], names)
+        entry = self._entry(account)
+        if entry is None:
+            entry = self._by_account[account["id"]] = (account["stats_gen"], {}, {})
+        _, names, ids = entry
         for name, stat in stats.items():
             names[name] = {"id": stat["id"], "kind": stat["kind"]}
+            ids[name] = stat["id"]
         self._size += len(stats)
 
 
@@ -168,6 +180,9 @@ def record_ez_json(db, ezkey, data: list, now: int, *, limits: Limits = DEFAULT_
     float within bounds, t an int within bounds or absent); anything else goes through the
     general rules, so both give the same answer."""
     _check_ezkey(ezkey)
+    known = _record_known(db, ezkey.strip(), data, now, limits)
+    if known is not None:
+        return known
     parsed = []
     result = IngestResult()
     plain = _plain_names
@@ -196,6 +211,64 @@ def record_ez_json(db, ezkey, data: list, now: int, *, limits: Limits = DEFAULT_
         except EyrieError as exc:
             result.reject(index, exc.msg)
     return _record(db, ezkey.strip(), parsed, result, now, limits, True)
+
+
+def _record_known(db, ezkey: str, data: list, now: int, limits: Limits) -> IngestResult | None:
+    """The usual bulk body in one pass: the account cached, every item a plain name of a stat the
+    cache knows in the account's current generation, a count or a value in bounds, t absent or an
+    int in bounds. Its minute rows go straight into the batch, with no per-item tuple and no second
+    and third loop (stat lookup, batch.add): about a fifth of a bulk point's server CPU. None for
+    anything else (one item the rules must judge, an unknown stat or account, the account changed
+    under the cache): record_ez_json then does it all the general way, with the same answer."""
+    if not data:
+        return None
+    caches = _of(db)
+    account = caches.accounts.get(ezkey)
+    if account is None:
+        return None
+    ids = caches.stats.ids(account).get
+    plain = _plain_names
+    earliest, latest = now - limits.max_backdate_days * DAY, now + limits.max_future_seconds
+    batch = MinuteBatch()
+    rows = batch.rows
+    row_of = rows.get
+    minute, bound = MINUTE, MAX_NUMBER  # locals: a global's lookup per point shows
+    for entry in data:
+        if entry.__class__ is not dict:
+            return None
+        stat, count, value, t = entry.get("stat"), entry.get("count"), entry.get("value"), entry.get("t")
+        if stat.__class__ is not str or stat not in plain:
+            return None
+        sid = ids(stat)
+        if sid is None:
+            return None
+        if t is None:
+            t = now
+        elif t.__class__ is not int or not earliest <= t <= latest:
+            return None
+        number = count if value is None else value if count is None else None
+        cls = number.__class__
+        if not ((cls is float or cls is int) and -bound <= number <= bound):  # NaN fails this
+            return None
+        number = float(number)
+        key = (sid, minute, t - t % minute)
+        row = row_of(key)
+        if row is None:  # rollups.accumulate, inline: this loop runs for every point
+            rows[key] = [number, 1, number, number]
+        else:
+            row[0] += number
+            row[1] += 1
+            if number < row[2]:
+                row[2] = number
+            if number > row[3]:
+                row[3] = number
+    batch.points = len(data)
+    try:
+        db.writer.write(batch, account["id"], ezkey, account["stats_gen"])
+    except AccountChanged:
+        caches.accounts.drop(ezkey)
+        return None  # the general path reads the account again: refused now, or written as it is
+    return IngestResult(accepted=len(data))
 
 
 def _check_ezkey(ezkey) -> None:
