@@ -19,7 +19,7 @@ from app.ingest_rules import (
     parse_time,
 )
 from app.interactors.stats import ensure_stats
-from app.rollups import MINUTE, MinuteBatch
+from app.rollups import MINUTE, MinuteBatch, accumulate
 from app.storage import accounts as aq
 from app.storage import stats as sq
 from app.storage.writer import AccountChanged
@@ -231,7 +231,6 @@ def _record_known(db, ezkey: str, data: list, now: int, limits: Limits) -> Inges
     earliest, latest = now - limits.max_backdate_days * DAY, now + limits.max_future_seconds
     batch = MinuteBatch()
     rows = batch.rows
-    row_of = rows.get
     minute, bound = MINUTE, MAX_NUMBER  # locals: a global's lookup per point shows
     for entry in data:
         if entry.__class__ is not dict:
@@ -251,17 +250,7 @@ def _record_known(db, ezkey: str, data: list, now: int, limits: Limits) -> Inges
         if not ((cls is float or cls is int) and -bound <= number <= bound):  # NaN fails this
             return None
         number = float(number)
-        key = (sid, minute, t - t % minute)
-        row = row_of(key)
-        if row is None:  # rollups.accumulate, inline: this loop runs for every point
-            rows[key] = [number, 1, number, number]
-        else:
-            row[0] += number
-            row[1] += 1
-            if number < row[2]:
-                row[2] = number
-            if number > row[3]:
-                row[3] = number
+        accumulate(rows, (sid, minute, t - t % minute), number, 1, number, number)
     batch.points = len(data)
     try:
         db.writer.write(batch, account["id"], ezkey, account["stats_gen"])
