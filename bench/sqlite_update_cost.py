@@ -5,7 +5,8 @@ unique index, in one sitting.
 
     .venv/bin/python bench/sqlite_update_cost.py [--rounds 100] [--sync FULL|OFF]
 
-Prints the CPU per row of each (schema, cold/warm) cell, rounds alternating. Why it is here: the
+Prints the CPU per row of each (schema, cold/warm) cell, rounds alternating, and per row read back
+(a stat's minutes, as a graph reads them: on the rowid table one more lookup per row). Why it is here: the
 bench-peer warm cells are Eyrie's weakest (bench/README.md), and this isolates the database's part.
 """
 
@@ -50,6 +51,16 @@ def _round(conn: sqlite3.Connection, first_stat: int, minutes: int) -> float:
     return (time.process_time() - t0) / (minutes * 1000)
 
 
+def _reads(conn: sqlite3.Connection, first_stat: int, minutes: int, reads: int = 2000) -> float:
+    """CPU seconds per row read: a stat's minute rows, as a graph of its minutes reads them."""
+    sql = "SELECT ts, total, n, lo, hi FROM rollups WHERE stat_id = ? AND res = 60 AND ts >= ? AND ts < ? ORDER BY ts"
+    t0 = time.process_time()
+    rows = 0
+    for i in range(reads):
+        rows += len(conn.execute(sql, (first_stat + i % 1000, FIRST_TS, FIRST_TS + 60 * minutes)).fetchall())
+    return (time.process_time() - t0) / rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=100, help="commits (minutes) per cell")
@@ -68,10 +79,11 @@ def main() -> int:
                 first = 10_000 * (r + 1)
                 cells.setdefault((name, "cold"), []).append(_round(conn, first, args.rounds))
                 cells.setdefault((name, "warm"), []).append(_round(conn, first, args.rounds))
+                cells.setdefault((name, "read"), []).append(_reads(conn, first, args.rounds))
         for name in conns:
-            cold, warm = min(cells[(name, "cold")]), min(cells[(name, "warm")])
+            cold, warm, read = (min(cells[(name, k)]) for k in ("cold", "warm", "read"))
             print(f"{name:24s} cold {cold * 1e6:5.2f} us/row   warm {warm * 1e6:5.2f} us/row"
-                  f"   warm/cold {warm / cold:.2f}")
+                  f"   warm/cold {warm / cold:.2f}   read {read * 1e6:5.2f} us/row")
     return 0
 
 
