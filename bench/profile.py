@@ -42,6 +42,7 @@ PARTS = [
                                   "_loop (app/storage")),
     ("account read", ("account_by_ezkey",)),
     ("stat lookup/create", ("lookup (", "ensure_stats", "store (")),
+    ("one-pass bulk items (check, stat id, row)", ("_record_known",)),
     ("rollup rows (batch.add)", ("add (app/rollups", "_write (app/interactors")),
     ("validate items", ("_parse_item", "record_ez", "expand_names", "parse_time", "kind_and_number",
                         "parse_number", "check_name", "__init__ (<string>", "is_text")),
