@@ -3,7 +3,7 @@ rows that are new (cold) or already stored (warm: re-sent minutes, the current m
 stat), on the schema Eyrie uses (WITHOUT ROWID, the key clustered) and on a rowid table with a
 unique index, in one sitting.
 
-    .venv/bin/python bench/sqlite_update_cost.py [--rounds 100] [--sync FULL|OFF]
+    .venv/bin/python bench/sqlite_update_cost.py [--rounds 100] [--repeat 2] [--sync FULL|OFF]
 
 Prints the CPU per row of each (schema, cold/warm) cell, rounds alternating, and per row read back
 (a stat's minutes, as a graph reads them: on the rowid table one more lookup per row). Why it is here: the
