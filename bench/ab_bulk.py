@@ -8,12 +8,16 @@ between them so the machine's drifting load falls on both. Cold (the default): a
 round, so every stat is created by the first request; --warm: each side's first account again, the
 same minutes re-sent. Prints the median points/s and server CPU per point of each side, and the
 ratio. Same workload shape as bench/peer.py (time-major, 1,000 points per request, 4 clients).
+--own-databases gives each side a database of its own, migrated by its own code (for a change of
+schema; the same MariaDB server or the same folder for SQLite).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +46,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--warm", action="store_true")
     p.add_argument("--backend", choices=("mariadb", "sqlite"), default="mariadb")
+    p.add_argument("--own-databases", action="store_true", help="one database per side (a schema A/B)")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="eyrie-ab-bulk-"))
     mdb = None
@@ -49,14 +54,21 @@ def main() -> int:
         (work / "mariadb").mkdir()
         mdb = MariaDB(base=str(work / "mariadb")).start()
         url = mdb.create_database("ab")
+        base_url = mdb.create_database("ab_base") if args.own_databases else url
     else:
         url = f"sqlite:///{work / 'eyrie.db'}"
+        base_url = f"sqlite:///{work / 'base.db'}" if args.own_databases else url
     db = Database(url)
     migrate(db)
+    dbs = {"this": db, "base": db}
+    if base_url != url:
+        subprocess.run([sys.executable, "-m", "app", "db", "migrate"], cwd=Path(args.base).resolve(), check=True,
+                       env={**os.environ, "EYRIE_DATABASE_URL": base_url}, stdout=subprocess.DEVNULL)
+        dbs["base"] = Database(base_url)
     this = EyrieServer(url, str(work / "var-this"), role="ingest").start()
     saved, srv.ROOT = srv.ROOT, Path(args.base).resolve()
     try:
-        base = EyrieServer(url, str(work / "var-base"), role="ingest").start()
+        base = EyrieServer(base_url, str(work / "var-base"), role="ingest").start()
     finally:
         srv.ROOT = saved
     now = int(time.time())
@@ -75,7 +87,7 @@ def main() -> int:
                 if args.warm and name in first_key:
                     ezkey = first_key[name]
                 else:
-                    ezkey = create_account(db, f"ab{n}-{name}@example.com", "bench-password", now).ezkey
+                    ezkey = create_account(dbs[name], f"ab{n}-{name}@example.com", "bench-password", now).ezkey
                     first_key.setdefault(name, ezkey)
                 bodies = bodies_for(ezkey, names, args.points, first, 1000 * n)
                 c0 = proc_cpu(server.proc.pid)
@@ -87,7 +99,8 @@ def main() -> int:
     finally:
         this.stop()
         base.stop()
-        db.close()
+        for d in set(dbs.values()):
+            d.close()
         if mdb is not None:
             mdb.destroy()
     med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in out.items()}

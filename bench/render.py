@@ -4,6 +4,7 @@ Run by hand (loopback only; makes and removes its own SQLite file, and with --ma
 throwaway MariaDB):
 
     .venv/bin/python bench/render.py [--mariadb] [--requests 100] [--kind counter|value]
+                                     [--neighbours 1000]
 
 For each backend:
   1. an account and two stats, filled through the ingest path: the `record_ez` interactor
@@ -20,6 +21,10 @@ For each backend:
 and prints p50 / p90 per request kind and the ratios against their targets:
   1w fragment p50 <= 15 ms; 1y / 1w p50 <= 1.2 (per stat); year-stat / week-stat p50 within +-20%
   per timeframe. Machines are noisy: compare ratios from one run, not absolute numbers across runs.
+
+--neighbours K writes the week stat as live traffic does, time-major beside K other stats (each
+call holds whole minutes of all K+1), so its rows lie apart in insertion order: the read side of a
+storage layout that keeps rows in the order they came (SQLite's rowid rollups, migration 0010).
 
 The table also says how many buckets of each graph hold data (current period / previous period): the
 week stat's 1w graph has no previous week and its 1y graph has a week of data in 183 buckets, so for
@@ -70,14 +75,23 @@ def minute_items(name: str, kind: str, start: int, end: int):
         yield EzItem(stat=name, count=round(x), t=t) if kind == "counter" else EzItem(stat=name, value=x, t=t)
 
 
-def fill(db, kind: str, now: int) -> dict[str, float]:
+def interleaved(name: str, kind: str, start: int, end: int, neighbours: int):
+    """minute_items of name and of neighbours other stats, a minute of all of them at a time."""
+    streams = [minute_items(n, kind, start, end) for n in [name] + [f"bench n{i:04d}" for i in range(neighbours)]]
+    for items in zip(*streams):
+        yield from items
+
+
+def fill(db, kind: str, now: int, neighbours: int = 0) -> dict[str, float]:
     create_account(db, EMAIL, PASSWORD, now)
     end = now - now % 60 + 60
     spent = {}
     for name, days in (("bench year", 365), ("bench week", 7)):
         t0 = time.perf_counter()
         batch: list[EzItem] = []
-        for item in minute_items(name, kind, end - days * 86400, end):
+        items = minute_items(name, kind, end - days * 86400, end) if name == "bench year" or not neighbours \
+            else interleaved(name, kind, end - days * 86400, end, neighbours)
+        for item in items:
             batch.append(item)
             if len(batch) == CHUNK:
                 record_ez(db, EMAIL, batch, now, bulk=True)
@@ -85,7 +99,9 @@ def fill(db, kind: str, now: int) -> dict[str, float]:
         if batch:
             record_ez(db, EMAIL, batch, now, bulk=True)
         spent[name] = time.perf_counter() - t0
-        print(f"  {name}: {days * 1440:,} minute points through record_ez in {spent[name]:.1f} s", flush=True)
+        beside = f" beside {neighbours} stats, time-major" if name == "bench week" and neighbours else ""
+        print(f"  {name}: {days * 1440:,} minute points{beside} through record_ez in {spent[name]:.1f} s",
+              flush=True)
     return spent
 
 
@@ -152,12 +168,12 @@ def measure(port: int, ids: dict[str, int], n: int) -> dict[str, list[float]]:
     return times, drawn
 
 
-def run(backend: str, url: str, var_dir: Path, kind: str, n: int) -> dict:
+def run(backend: str, url: str, var_dir: Path, kind: str, n: int, neighbours: int = 0) -> dict:
     print(f"\n== {backend} ==", flush=True)
     db = Database(url)
     migrate(db)
     now = int(time.time())
-    fill(db, kind, now)
+    fill(db, kind, now, neighbours)
     ids = {}
     for name in ("bench year", "bench week"):
         ids[name] = db.read(lambda tx, name=name: tx.scalar("SELECT id FROM stats WHERE name = ?", (name,)))
@@ -209,19 +225,21 @@ def main() -> int:
     ap.add_argument("--mariadb", action="store_true", help="also run against a throwaway MariaDB")
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--kind", choices=("counter", "value"), default="counter")
+    ap.add_argument("--neighbours", type=int, default=0, help="write the week stat time-major beside K stats")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="eyrie-bench-render-"))
     results = []
     started = time.perf_counter()
     try:
-        results.append(run("sqlite", f"sqlite:///{tmp / 'bench.db'}", tmp / "var-sqlite", args.kind, args.requests))
+        results.append(run("sqlite", f"sqlite:///{tmp / 'bench.db'}", tmp / "var-sqlite", args.kind, args.requests,
+                           args.neighbours))
         if args.mariadb:
             from tests.support.mariadb import MariaDB
 
             server = MariaDB().start()
             try:
                 results.append(run("mariadb", server.create_database("bench_render"), tmp / "var-mariadb",
-                                   args.kind, args.requests))
+                                   args.kind, args.requests, args.neighbours))
             finally:
                 server.destroy()
     finally:

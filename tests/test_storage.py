@@ -38,6 +38,42 @@ def test_both_dialects_have_the_same_migrations():
     assert [p.name for _, p in migration_files("sqlite")] == [p.name for _, p in migration_files("mysql")]
 
 
+def test_sqlite_rollups_become_a_rowid_table_keeping_every_row(tmp_path):
+    """0010 copies a stored history into the rowid table; the key stays unique and upserts still add."""
+    from app.storage.db import Database
+    from app.storage.migrate import _statements
+    from app.storage.points import upsert_rollups
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR(255) NOT NULL,"
+                 " applied_at BIGINT NOT NULL)")
+    for version, file in migration_files("sqlite"):
+        if version < 10:
+            for statement in _statements(file.read_text()):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, file.name))
+    old = [(sid, 60, 1_795_000_020 + 60 * m, float(m), 1, float(m), float(m)) for m in range(50) for sid in (3, 1, 2)]
+    conn.executemany("INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?)", old)
+    conn.commit()
+    conn.close()
+    db = Database(f"sqlite:///{path}")
+    try:
+        assert migrate(db) == ["0010_rollups_rowid.sql"]
+        sql = db.read(lambda tx: tx.scalar("SELECT sql FROM sqlite_master WHERE name = 'rollups'"))
+        assert "WITHOUT ROWID" not in sql.upper() and "UNIQUE (stat_id, res, ts)" in sql
+        stored = db.read(lambda tx: [tuple(r.values())
+                                     for r in tx.all("SELECT * FROM rollups ORDER BY stat_id, res, ts")])
+        assert stored == sorted(old)
+        db.run(lambda tx: upsert_rollups(tx, [(1, 60, 1_795_000_020, 5.0, 2, -1.0, 9.0)]))
+        row = db.read(lambda tx: tuple(tx.one("SELECT total, n, lo, hi FROM rollups WHERE stat_id = 1 AND res = 60"
+                                              " AND ts = 1795000020").values()))
+        assert row == (5.0, 3, -1.0, 9.0)
+        assert db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM rollups")) == len(old)
+    finally:
+        db.close()
+
+
 def test_concurrent_writes_share_commits_and_lose_nothing(db):
     stat_id, t = 7, 1_795_000_020
 
