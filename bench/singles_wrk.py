@@ -157,6 +157,7 @@ def main(argv=None) -> int:
     p.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     p.add_argument("--connections", type=int, default=4)
     args = p.parse_args(argv)
+    args.cpu, args.server = None, "waitress"  # what bench/peer.py's Eyrie reads: no pinning, waitress
     with tempfile.TemporaryDirectory(prefix="eyrie-singles-") as tmp:
         for backend in (("sqlite", "mariadb") if args.backend == "both" else (args.backend,)):
             bench_backend(backend, args, Path(tmp))

@@ -255,7 +255,7 @@ def test_an_import_over_unfolded_minutes_counts_each_point_once(db, account):
             assert got[(res, ts)][1] == row[1] and got[(res, ts)][0] == pytest.approx(row[0]), (res, ts)
 
 
-@pytest.mark.skipif(BACKEND != "mariadb", reason="MariaDB's one-round-trip commit (a compound statement)")
+@pytest.mark.skipif(BACKEND != "mariadb", reason="MariaDB's one-round-trip commit (one INSERT ... SELECT)")
 def test_on_mariadb_a_post_commits_in_one_round_trip_and_one_behind_the_watermark_takes_two_more(
         db, second, account, monkeypatch):
     from app.storage.db import Tx
@@ -268,15 +268,19 @@ def test_on_mariadb_a_post_commits_in_one_round_trip_and_one_behind_the_watermar
     assert mark > BASE
     calls: list[str] = []
     real = Tx.script
-    monkeypatch.setattr(Tx, "script", lambda self, parts: calls.append(parts[0][0][:17]) or real(self, parts))
+
+    def label(sql: str) -> str:
+        return "one trip" if sql.startswith("INSERT INTO rollups") and " SELECT * FROM (SELECT " in sql else sql[:17]
+
+    monkeypatch.setattr(Tx, "script", lambda self, parts: calls.append(label(parts[0][0])) or real(self, parts))
     newest = BASE + (5 * 60 - 1) * MINUTE
     record_ez(db, account.ezkey, [EzItem(stat="trip", count=2, t=newest)], NOW)
-    assert calls == ["BEGIN NOT ATOMIC "]   # checked, written and committed in one statement
+    assert calls == ["one trip"]   # checked, written and committed in one statement
     assert stored_rollup(db, sid, MINUTE, newest) == (3.0, 2, 1.0, 2.0)
     calls.clear()
-    # Behind the watermark: the one trip rolls back, the closer look writes the hour and day too.
+    # Behind the watermark: the one trip writes nothing, the closer look writes the hour and day too.
     record_ez(db, account.ezkey, [EzItem(stat="trip", count=4, t=BASE)], NOW)
-    assert calls == ["BEGIN NOT ATOMIC ", "START TRANSACTION", "INSERT INTO rollu"]   # its hour and day, COMMIT
+    assert calls == ["one trip", "START TRANSACTION", "INSERT INTO rollu"]   # its hour and day, COMMIT
     assert stored_rollup(db, sid, MINUTE, BASE) == (5.0, 2, 1.0, 4.0)
     assert stored_rollup(db, sid, HOUR, BASE - BASE % HOUR) == (64.0, 61, 1.0, 4.0)
     _assert_same(db, sid, [(i.t, 1.0) for i in items] + [(newest, 2.0), (BASE, 4.0)], "UTC")
@@ -285,8 +289,45 @@ def test_on_mariadb_a_post_commits_in_one_round_trip_and_one_behind_the_watermar
     update_preferences(second, account.id, ez_enabled=False)
     with pytest.raises(Forbidden):
         record_ez(db, account.ezkey, [EzItem(stat="trip", count=8, t=newest)], NOW)
-    assert calls[0] == "BEGIN NOT ATOMIC "
+    assert calls[0] == "one trip"
     assert stored_rollup(db, sid, MINUTE, newest) == (3.0, 2, 1.0, 2.0)
+
+
+@pytest.mark.skipif(BACKEND != "mariadb", reason="MariaDB's one-trip commit plans folds without the watermark")
+def test_on_mariadb_one_trip_posts_plan_one_fold_per_stat_and_hour_and_a_failed_one_again(db, account, monkeypatch):
+    import app.storage.writer as writer
+
+    folds: list[dict] = []
+    fail = []
+    real = writer.fold
+
+    def counted(tx, upto):
+        folds.append(dict(upto))
+        if fail:
+            fail.pop()
+            raise RuntimeError("fold failed")
+        return real(tx, upto)
+
+    monkeypatch.setattr(writer, "fold", counted)
+    newest = BASE + 5 * HOUR
+    record_ez(db, account.ezkey, [EzItem(stat="plan", count=1, t=newest)], NOW)
+    assert db.writer.idle()
+    sid = stat_row(db, account.id, "plan")["id"]
+    upto = newest - newest % HOUR - 2 * HOUR
+    assert [f for f in folds if sid in f] == [{sid: upto}]
+    assert _folded_to(db, sid) == upto
+    for k in range(1, 4):  # the same hour again: no second fold of the stat
+        record_ez(db, account.ezkey, [EzItem(stat="plan", count=1, t=newest + k * MINUTE)], NOW)
+    assert db.writer.idle()
+    assert len([f for f in folds if sid in f]) == 1
+    # The next hour plans again; that fold fails; the next write in the same hour plans it once more.
+    fail.append(True)
+    record_ez(db, account.ezkey, [EzItem(stat="plan", count=1, t=newest + HOUR)], NOW)
+    assert db.writer.idle()
+    record_ez(db, account.ezkey, [EzItem(stat="plan", count=1, t=newest + HOUR + MINUTE)], NOW)
+    assert db.writer.idle()
+    assert [f[sid] for f in folds if sid in f] == [upto, upto + HOUR, upto + HOUR]
+    assert stored_rollup(db, sid, MINUTE, newest + HOUR + MINUTE) == (1.0, 1, 1.0, 1.0)
 
 
 class _FoldBetweenStatements:

@@ -30,7 +30,7 @@ from operator import itemgetter
 from app import monitoring
 from app.errors import Invalid, Unavailable
 from app.rollups import DAY, HOUR, MINUTE, RollupBatch, accumulate, local_day_start
-from app.storage.points import fold, mysql_upserts, upsert_rollups
+from app.storage.points import _MYSQL_UPSERT_TAIL, _floats, fold, mysql_upserts, upsert_rollups
 
 MAX_ROWS_PER_COMMIT = 20000
 ONE_TRIP_ROWS = 200  # MariaDB: commits of up to this many minute rows go in one round trip
@@ -223,6 +223,11 @@ class PointWriter:
             t.start()
         # Folds run in their own thread: a slow or failing fold never holds up the next commit.
         self._fold_wanted: dict[int, int] = {}
+        # MySQL: the fold already planned for each stat (its upto). A one-trip commit does not read
+        # the watermarks back, so it plans every stat it wrote; this drops the repeats (one fold per
+        # stat and hour per process; fold() skips a stat whose watermark is there already). A failed
+        # fold forgets its stats, so the next write plans them again.
+        self._planned: dict[int, int] = {}
         self._fold_cv = threading.Condition()
         self._fold_stop = False
         self._folder = threading.Thread(target=self._fold_loop, name="eyrie-point-folder", daemon=True)
@@ -293,10 +298,16 @@ class PointWriter:
                 j.done.set()
         if plan:
             with self._fold_cv:
+                planned = self._planned
+                if len(planned) > 100_000:
+                    planned.clear()
                 for sid, upto in plan.items():
-                    if upto > self._fold_wanted.get(sid, 0):
+                    if upto > self._fold_wanted.get(sid, 0) and upto > planned.get(sid, 0):
                         self._fold_wanted[sid] = upto
-                self._fold_cv.notify_all()
+                        if self.db.dialect == "mysql":
+                            planned[sid] = upto
+                if self._fold_wanted:
+                    self._fold_cv.notify_all()
 
     def _commit(self, jobs: list[_Job]) -> dict[int, int]:
         t0 = time.perf_counter()
@@ -372,6 +383,9 @@ class PointWriter:
                 self.db.run(lambda tx, plan=plan: fold(tx, plan))
             except Exception:
                 log.warning("folding minute rows failed; they stay readable, unfolded", exc_info=True)
+                with self._fold_cv:
+                    for sid in plan:
+                        self._planned.pop(sid, None)
 
 
 def _check_accounts(tx, jobs: list[_Job], found: dict, refused: list[_Job]) -> list[_Job]:
@@ -498,13 +512,14 @@ def _write_mysql(tx, jobs: list[_Job], refused: list[_Job]):
     rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
     rows.sort()
     sids = sorted({r[0] for r in rows})
-    # Small commits (single posts) only: there the saved round trip is a tenth of the commit; a big
-    # upsert inside a compound block ran 3-5 % slower than as a plain statement (measured: 4 rows
-    # 0.67 vs 0.73 ms, 1,000 rows 11.3 vs 11.0 ms). MySQL has no BEGIN NOT ATOMIC.
-    if len(rows) <= ONE_TRIP_ROWS and "MariaDB" in tx.conn.get_server_info():
-        low = _one_trip(tx, jobs, rows, sids)
-        if low is not None:
-            return _plan(_newest(rows), low)
+    # Small commits (single posts) only: there the saved round trip is a tenth of the commit, and
+    # the rows are a derived table of literals (a big one costs parsing; bulk keeps its plain
+    # upserts). MariaDB only: the locking subqueries are tested against it, not against MySQL.
+    if len(rows) <= ONE_TRIP_ROWS and "MariaDB" in tx.conn.get_server_info() and _one_trip(tx, jobs, rows, sids):
+        # The statement did not read the watermarks back: plan every stat's fold, and let
+        # PointWriter._finish drop what it already planned (one fold per stat and hour, which
+        # skips a stat already folded).
+        return _plan(_newest(rows), -1)
     keys = sorted({j.ezkey for j in jobs if j.ezkey is not None})
     parts: list[tuple[str, tuple]] = [("START TRANSACTION", ())]
     for i in range(0, len(keys), 500):
@@ -540,33 +555,42 @@ def _newest(rows) -> dict[int, int]:
     return {r[0]: r[2] for r in rows}
 
 
-def _one_trip(tx, jobs: list[_Job], rows: list, sids: list[int]) -> int | None:
-    """The whole commit as one compound statement (MariaDB's BEGIN NOT ATOMIC): check every
-    request's key, EZ switch and stats generation and the stats' watermarks under shared locks,
-    and only if all is as the requests were validated against and no row is behind its stat's
-    watermark, write the minute rows and COMMIT; else ROLLBACK and nothing was written. A post's
-    latency is mostly round trips to the server (each a wake-up on an idle machine): this saves the
-    second one. Returns the lowest watermark (committed), or None (rolled back: look closer).
-    The block's variables are named v_*: a variable named like a column (n, lo, hi) would stand
-    for that column inside the upsert's ON DUPLICATE KEY UPDATE."""
+def _one_trip(tx, jobs: list[_Job], rows: list, sids: list[int]) -> bool:
+    """The whole commit as one autocommit statement: INSERT ... SELECT of the minute rows WHERE
+    every request's key, EZ switch and stats generation are as validated and no row is behind its
+    stat's watermark, both read by subqueries under shared locks (so a fold or a key change waits
+    for this commit, or this statement waits for theirs and reads what they committed). True when
+    the rows were written; False when nothing was (look closer). A post's latency is mostly round
+    trips to the server (each a wake-up on an idle machine): this is one. Measured against the
+    BEGIN NOT ATOMIC block it replaces (same checks, then IF ... COMMIT), one-row commits in one
+    sitting: 147-153 against 207-220 us of mariadbd CPU, 241 against 320 us wall (bench/README.md,
+    2026-12-07); the form of the checks (joined, split, locked or not) moved neither."""
     expect = sorted({(j.ezkey, j.account_id, j.stats_gen) for j in jobs if j.ezkey is not None})
     keys = sorted({e[0] for e in expect})
     if len(keys) > 500:
-        return None
-    args: list = []
+        return False
+    where, args = [], []
     if expect:
-        check = ("SELECT COUNT(*) INTO v_ok FROM ez_keys k JOIN accounts a ON a.id = k.account_id"
-                 f" WHERE k.ezkey IN ({','.join('?' * len(keys))}) AND a.ez_enabled"
-                 f" AND (k.ezkey, a.id, a.stats_gen) IN ({','.join(['(?,?,?)'] * len(expect))}) LOCK IN SHARE MODE;")
+        where.append("(SELECT COUNT(*) FROM ez_keys k JOIN accounts a ON a.id = k.account_id"
+                     f" WHERE k.ezkey IN ({','.join('?' * len(keys))}) AND a.ez_enabled"
+                     f" AND (k.ezkey, a.id, a.stats_gen) IN ({','.join(['(?,?,?)'] * len(expect))})"
+                     f" LOCK IN SHARE MODE) = {len(expect)}")
         args += [*keys, *(x for e in expect for x in e)]
-    else:
-        check = "SET v_ok = 0;"
-    oldest = min(map(_TS, rows))
-    sql = ("BEGIN NOT ATOMIC DECLARE v_ok, v_n INT DEFAULT 0; DECLARE v_lo, v_hi BIGINT; START TRANSACTION; " + check +
-           " SELECT COUNT(*), MIN(folded_to), MAX(folded_to) INTO v_n, v_lo, v_hi FROM stats"
-           f" WHERE id IN ({','.join('%d' % i for i in sids)}) LOCK IN SHARE MODE;"  # noqa: UP031
-           f" IF v_ok = {len(expect)} AND v_n = {len(sids)} AND v_hi <= {int(oldest)} THEN "
-           + "; ".join(mysql_upserts(rows)) + "; COMMIT; SELECT 1, v_lo; ELSE ROLLBACK; SELECT 0, v_lo; END IF; END")
-    (res,) = [r for r in tx.script([(sql, tuple(args))]) if not isinstance(r, int)]
-    done, low = res[0]
-    return int(low) if done else None
+    where.append(f"(SELECT COUNT(*) = {len(sids)} AND MAX(folded_to) <= {int(min(map(_TS, rows)))} FROM stats"
+                 f" WHERE id IN ({','.join('%d' % i for i in sids)}) LOCK IN SHARE MODE)")  # noqa: UP031
+    sql = ("INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) SELECT * FROM (" + _selected(rows)
+           + ") v WHERE " + " AND ".join(where) + _MYSQL_UPSERT_TAIL)
+    (count,) = tx.script([(sql, tuple(args))])
+    return count > 0  # 1 per row added, 2 per row updated (n always grows): 0 is "nothing written"
+
+
+def _selected(rows) -> str:
+    """The rows as a derived table, SELECT ... UNION ALL SELECT ...: the float columns are cast
+    to DOUBLE, so no column takes a DECIMAL type from a literal like 1.5 (a union of decimal
+    literals of different scales could round them), and the first SELECT names the columns."""
+    first, *rest = rows
+    head = ("SELECT %d AS s, %d AS r, %d AS t, CAST(%r AS DOUBLE) AS a, %d AS c, CAST(%r AS DOUBLE) AS l,"  # noqa: UP031
+            " CAST(%r AS DOUBLE) AS h" % _floats(first))
+    tail = "".join([" UNION ALL SELECT %d,%d,%d,CAST(%r AS DOUBLE),%d,CAST(%r AS DOUBLE),CAST(%r AS DOUBLE)"  # noqa: UP031
+                    % _floats(r) for r in rest])
+    return head + tail
