@@ -6,6 +6,8 @@ import sqlite3
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.rollups import MINUTE, RollupBatch
 from app.storage.db import parse_url
@@ -72,6 +74,31 @@ def test_sqlite_rollups_become_a_rowid_table_keeping_every_row(tmp_path):
         assert db.read(lambda tx: tx.scalar("SELECT COUNT(*) FROM rollups")) == len(old)
     finally:
         db.close()
+
+
+_doubles = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.tuples(_doubles, _doubles, _doubles), min_size=1, max_size=30))
+def test_mysql_upsert_where_writes_every_double_exactly_or_nothing(db, values):
+    """The one-trip commit's statement (MariaDB): rows as a derived table of literals, written all
+    or none by its condition; each double read back is the double sent."""
+    from app.storage.points import mysql_upsert_where
+
+    if db.dialect != "mysql":
+        pytest.skip("a MySQL statement")
+    rows = [(900_000 + i, 60, 1_795_000_020, a, 1, lo, hi) for i, (a, lo, hi) in enumerate(values)]
+
+    def stored(tx):
+        return [tuple(r.values()) for r in tx.all("SELECT stat_id, res, ts, total, n, lo, hi FROM rollups"
+                                                   " WHERE stat_id >= 900000 ORDER BY stat_id")]
+
+    db.run(lambda tx: tx.execute("DELETE FROM rollups WHERE stat_id >= 900000"))
+    db.run(lambda tx: tx.execute_raw(mysql_upsert_where(rows, "1 = 0")))
+    assert db.read(stored) == []
+    db.run(lambda tx: tx.execute_raw(mysql_upsert_where(rows, "1 = 1")))
+    assert db.read(stored) == rows
 
 
 def test_concurrent_writes_share_commits_and_lose_nothing(db):

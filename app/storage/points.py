@@ -65,6 +65,22 @@ def mysql_upserts(rows) -> list[str]:
     return out
 
 
+def mysql_upsert_where(rows, where: str) -> str:
+    """One MySQL upsert of rows that writes all of them if `where` holds (a condition over
+    subqueries, evaluated once) and none otherwise: INSERT ... SELECT from the rows as a derived
+    table, SELECT ... UNION ALL SELECT .... The float columns are cast to DOUBLE, so their type
+    never rests on how the server types a union of literals (1.5 is a DECIMAL literal; MariaDB
+    10.11 kept every double exact without the cast too, tests/test_storage.py checks with it);
+    the first SELECT names the columns."""
+    first, *rest = rows
+    head = ("SELECT %d AS s, %d AS r, %d AS t, CAST(%r AS DOUBLE) AS a, %d AS c, CAST(%r AS DOUBLE) AS l,"  # noqa: UP031
+            " CAST(%r AS DOUBLE) AS h" % _floats(first))
+    tail = "".join([" UNION ALL SELECT %d,%d,%d,CAST(%r AS DOUBLE),%d,CAST(%r AS DOUBLE),CAST(%r AS DOUBLE)"  # noqa: UP031
+                    % _floats(r) for r in rest])
+    return ("INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) SELECT * FROM (" + head + tail + ") v WHERE "
+            + where + _MYSQL_UPSERT_TAIL)
+
+
 def read_rollups(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
     """Rows with start <= ts < end at one resolution, as (ts, total, n, lo, hi), oldest first
     (hours and days include the unfolded minute rows)."""

@@ -30,7 +30,7 @@ from operator import itemgetter
 from app import monitoring
 from app.errors import Invalid, Unavailable
 from app.rollups import DAY, HOUR, MINUTE, RollupBatch, accumulate, local_day_start
-from app.storage.points import _MYSQL_UPSERT_TAIL, _floats, fold, mysql_upserts, upsert_rollups
+from app.storage.points import fold, mysql_upsert_where, mysql_upserts, upsert_rollups
 
 MAX_ROWS_PER_COMMIT = 20000
 ONE_TRIP_ROWS = 200  # MariaDB: commits of up to this many minute rows go in one round trip
@@ -578,19 +578,6 @@ def _one_trip(tx, jobs: list[_Job], rows: list, sids: list[int]) -> bool:
         args += [*keys, *(x for e in expect for x in e)]
     where.append(f"(SELECT COUNT(*) = {len(sids)} AND MAX(folded_to) <= {int(min(map(_TS, rows)))} FROM stats"
                  f" WHERE id IN ({','.join('%d' % i for i in sids)}) LOCK IN SHARE MODE)")  # noqa: UP031
-    sql = ("INSERT INTO rollups (stat_id, res, ts, total, n, lo, hi) SELECT * FROM (" + _selected(rows)
-           + ") v WHERE " + " AND ".join(where) + _MYSQL_UPSERT_TAIL)
-    (count,) = tx.script([(sql, tuple(args))])
+    (count,) = tx.script([(mysql_upsert_where(rows, " AND ".join(where)), tuple(args))])
     return count > 0  # 1 per row added, 2 per row updated (n always grows): 0 is "nothing written"
 
-
-def _selected(rows) -> str:
-    """The rows as a derived table, SELECT ... UNION ALL SELECT ...: the float columns are cast
-    to DOUBLE, so no column takes a DECIMAL type from a literal like 1.5 (a union of decimal
-    literals of different scales could round them), and the first SELECT names the columns."""
-    first, *rest = rows
-    head = ("SELECT %d AS s, %d AS r, %d AS t, CAST(%r AS DOUBLE) AS a, %d AS c, CAST(%r AS DOUBLE) AS l,"  # noqa: UP031
-            " CAST(%r AS DOUBLE) AS h" % _floats(first))
-    tail = "".join([" UNION ALL SELECT %d,%d,%d,CAST(%r AS DOUBLE),%d,CAST(%r AS DOUBLE),CAST(%r AS DOUBLE)"  # noqa: UP031
-                    % _floats(r) for r in rest])
-    return head + tail
