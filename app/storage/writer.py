@@ -223,7 +223,7 @@ class PointWriter:
             t.start()
         # Folds run in their own thread: a slow or failing fold never holds up the next commit.
         self._fold_wanted: dict[int, int] = {}
-        # MySQL: the fold already planned for each stat (its upto). A one-trip commit does not read
+        # The fold already planned for each stat (its upto). MariaDB's one-trip commit does not read
         # the watermarks back, so it plans every stat it wrote; this drops the repeats (one fold per
         # stat and hour per process; fold() skips a stat whose watermark is there already). A failed
         # fold forgets its stats, so the next write plans them again.
@@ -304,8 +304,7 @@ class PointWriter:
                 for sid, upto in plan.items():
                     if upto > self._fold_wanted.get(sid, 0) and upto > planned.get(sid, 0):
                         self._fold_wanted[sid] = upto
-                        if self.db.dialect == "mysql":
-                            planned[sid] = upto
+                        planned[sid] = upto
                 if self._fold_wanted:
                     self._fold_cv.notify_all()
 
