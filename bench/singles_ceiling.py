@@ -1,0 +1,167 @@
+"""Single posts against their ceiling, in one sitting (issue 9, point 3).
+
+    .venv/bin/python bench/singles_ceiling.py [--server waitress|granian] [--rounds 5] [--base DIR]
+
+Three ingest servers on one SQLite database folder, the same HTTP server and threads, measured in
+alternating rounds (2 s of 4 keep-alive clients posting, then 1 s of the no-op `GET /`):
+- `this`: Eyrie's ingest role, the code of this checkout;
+- `base` (with --base): an older checkout's, always under waitress (it may not know granian);
+- `minimal`: bench/minimal_ingest.py, a post that only parses its form and commits one row with
+  group commit (SQLite, synchronous=FULL) before it replies, and a raw WSGI no-op.
+For each it prints the median posts/s and no-op/s, posts as a share of its own no-op, the server
+CPU and the context switches (voluntary + forced, all threads) per post and per no-op.
+
+What it is for: the minimal post is the most a post that commits before replying can reach under
+that server here, so "posts >= 60 % of the no-op" and "2x the old posts/s" are reachable only if the
+minimal app reaches them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import proc_cpu, run_rate  # noqa: E402
+from peer import Eyrie, base_server  # noqa: E402
+
+from app.serving import SERVERS  # noqa: E402
+from tests.support.mariadb import free_port  # noqa: E402
+
+CLIENTS = 4
+THREADS = 8  # what tests.support.server.EyrieServer starts Eyrie with, under either server
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def switches(pid: int) -> int:
+    """Context switches of every thread of a process so far."""
+    n = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            for line in Path(f"/proc/{pid}/task/{tid}/status").read_text().splitlines():
+                if "ctxt_switches:" in line:
+                    n += int(line.split()[1])
+        except OSError:
+            pass  # the thread ended meanwhile
+    return n
+
+
+class Minimal:
+    """bench/minimal_ingest.py under `server`, in a process of its own."""
+
+    def __init__(self, server: str, db_path: Path):
+        self.port = free_port()
+        env = {**os.environ, "MINIMAL_INGEST_DB": str(db_path)}
+        if server == "granian":
+            args = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--workers", "1",
+                    "--blocking-threads", str(THREADS), "--port", str(self.port), "--log-level", "warning",
+                    "bench.minimal_ingest:app"]
+        else:
+            args = [sys.executable, "-c", "from app.serving import serve; from bench.minimal_ingest import app; "
+                    f"serve(app, '127.0.0.1', {self.port}, {THREADS})"]
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if run_rate(self.port, "GET", "/", None, {}, 200, 1, 0.05)["ok"]:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the minimal ingest app did not come up")
+
+    @property
+    def app_pid(self) -> int:
+        kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return int(kids[0]) if kids else self.proc.pid
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def measure(targets, rounds: int) -> dict:
+    out = {name: {"posts": [], "noop": [], "cpu_p": 0.0, "cpu_n": 0.0, "sw_p": 0, "sw_n": 0, "ok_p": 0, "ok_n": 0}
+           for name, *_ in targets}
+    for _ in range(rounds):
+        for name, server, body, status in targets:
+            o, pid = out[name], server.app_pid
+            c0, s0 = proc_cpu(pid), switches(pid)
+            p = run_rate(server.port, "POST", "/ez", body, FORM, status, CLIENTS, 2.0)
+            c1, s1 = proc_cpu(pid), switches(pid)
+            n = run_rate(server.port, "GET", "/", None, {}, 200, CLIENTS, 1.0)
+            c2, s2 = proc_cpu(pid), switches(pid)
+            if p["bad"] or n["bad"]:
+                raise RuntimeError(f"{name}: {p['bad']} bad posts, {n['bad']} bad no-ops: {p['errors'] or n['errors']}")
+            o["posts"].append(p["rate"])
+            o["noop"].append(n["rate"])
+            o["cpu_p"] += c1 - c0
+            o["cpu_n"] += c2 - c1
+            o["sw_p"] += s1 - s0
+            o["sw_n"] += s2 - s1
+            o["ok_p"] += p["ok"]
+            o["ok_n"] += n["ok"]
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--server", choices=SERVERS, default=SERVERS[0])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--base", help="an older checkout (e.g. of 9810206) measured beside, under waitress")
+    args = p.parse_args(argv)
+    e = Eyrie("sqlite", Path(tempfile.mkdtemp(prefix="eyrie-ceiling-", dir="/tmp")),
+              argparse.Namespace(server=args.server, cpu=None))
+    e.start("eyrie_ceiling")
+    servers = []
+    try:
+        minimal = Minimal(args.server, e.workdir / "minimal.db")
+        servers.append(minimal)
+        named = [("this", e.server)]
+        if args.base:
+            base = base_server(e.url, e.workdir / "var-base", Path(args.base))
+            servers.append(base)
+            named.append(("base", base))
+        targets = []
+        for name, server in named:
+            key, _ = e.account()
+            body = f"ezkey={key}&stat=bench+single&count=1".encode()
+            targets.append((name, server, body, e._single_status(server.port, body, FORM)))
+        targets.append(("minimal", minimal, b"ezkey=x&stat=bench+single&count=1", 200))
+        for _, server, body, status in targets:  # warm: connections, the stat, the writer thread
+            run_rate(server.port, "POST", "/ez", body, FORM, status, CLIENTS, 0.5)
+        load = os.getloadavg()[0]
+        out = measure(targets, args.rounds)
+        print(f"single posts, {CLIENTS} keep-alive clients, {args.rounds} alternating rounds, this and minimal under "
+              f"{args.server} ({THREADS} threads), SQLite synchronous=FULL, load {load:.2f}")
+        for name, o in out.items():
+            posts, noop = statistics.median(o["posts"]), statistics.median(o["noop"])
+            line = (f"  {name:8} posts {posts:7,.0f}/s  no-op {noop:7,.0f}/s  posts/no-op {posts / noop:4.0%}  "
+                    f"CPU {o['cpu_p'] * 1e6 / o['ok_p']:4.0f} / {o['cpu_n'] * 1e6 / o['ok_n']:3.0f} us  "
+                    f"switches {o['sw_p'] / o['ok_p']:5.2f} / {o['sw_n'] / o['ok_n']:4.2f} per post / no-op")
+            if "base" in out:
+                ratios = [a / b for a, b in zip(o["posts"], out["base"]["posts"], strict=True)]
+                line += f"  posts/base {statistics.median(ratios):.2f}x"
+            print(line)
+        this, mini = out["this"], out["minimal"]
+        print(f"  minimal posts / this no-op: {statistics.median(mini['posts']) / statistics.median(this['noop']):.0%};"
+              f" this posts / minimal posts: {statistics.median(this['posts']) / statistics.median(mini['posts']):.0%}")
+    finally:
+        for s in servers:
+            s.stop()
+        e.stop()
+        e.destroy()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
