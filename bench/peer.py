@@ -213,7 +213,9 @@ class Eyrie:
         self.db = Database(self.url)
         migrate(self.db)
         var = str(self.workdir / f"var-{dbname}")
-        self.server = EyrieServer(self.url, var, role="ingest", server=self.args.server, env=self.cpu_env).start()
+        # The threads `serve` itself defaults to for this server (what the report prints).
+        self.server = EyrieServer(self.url, var, role="ingest", server=self.args.server, env=self.cpu_env,
+                                  threads=THREADS[self.args.server]).start()
         self.web = None
         return self
 

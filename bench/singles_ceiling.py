@@ -9,7 +9,8 @@ alternating rounds (2 s of 4 keep-alive clients posting, then 1 s of the no-op `
 - `minimal`: bench/minimal_ingest.py, a post that only parses its form and commits one row with
   group commit (SQLite, synchronous=FULL) before it replies, and a raw WSGI no-op.
 For each it prints the median posts/s and no-op/s, posts as a share of its own no-op, the server
-CPU and the context switches (voluntary + forced, all threads) per post and per no-op.
+CPU and the context switches (voluntary + forced, all threads) per post and per no-op. Each server
+runs the threads `python -m app serve` defaults to for it (app.serving.THREADS).
 
 What it is for: the minimal post is the most a post that commits before replying can reach under
 that server here, so "posts >= 60 % of the no-op" and "2x the old posts/s" are reachable only if the
@@ -34,11 +35,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from ingest import proc_cpu, run_rate  # noqa: E402
 from peer import Eyrie, base_server  # noqa: E402
 
-from app.serving import SERVERS  # noqa: E402
+from app.serving import SERVERS, THREADS  # noqa: E402
 from tests.support.mariadb import free_port  # noqa: E402
 
 CLIENTS = 4
-THREADS = 8  # what tests.support.server.EyrieServer starts Eyrie with, under either server
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -63,11 +63,11 @@ class Minimal:
         env = {**os.environ, "MINIMAL_INGEST_DB": str(db_path)}
         if server == "granian":
             args = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--workers", "1",
-                    "--blocking-threads", str(THREADS), "--port", str(self.port), "--log-level", "warning",
+                    "--blocking-threads", str(THREADS[server]), "--port", str(self.port), "--log-level", "warning",
                     "bench.minimal_ingest:app"]
         else:
             args = [sys.executable, "-c", "from app.serving import serve; from bench.minimal_ingest import app; "
-                    f"serve(app, '127.0.0.1', {self.port}, {THREADS})"]
+                    f"serve(app, '127.0.0.1', {self.port}, {THREADS[server]})"]
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -141,8 +141,9 @@ def main(argv=None) -> int:
             run_rate(server.port, "POST", "/ez", body, FORM, status, CLIENTS, 0.5)
         load = os.getloadavg()[0]
         out = measure(targets, args.rounds)
-        print(f"single posts, {CLIENTS} keep-alive clients, {args.rounds} alternating rounds, this and minimal under "
-              f"{args.server} ({THREADS} threads), SQLite synchronous=FULL, load {load:.2f}")
+        print(f"single posts, {CLIENTS} keep-alive clients, {args.rounds} alternating rounds, this and minimal"
+              f" under {args.server} ({THREADS[args.server]} threads, serve's default), SQLite synchronous=FULL,"
+              f" load {load:.2f}")
         for name, o in out.items():
             posts, noop = statistics.median(o["posts"]), statistics.median(o["noop"])
             line = (f"  {name:8} posts {posts:7,.0f}/s  no-op {noop:7,.0f}/s  posts/no-op {posts / noop:4.0%}  "
