@@ -182,6 +182,33 @@ def test_under_load_a_gathering_writer_waits_a_moment_for_as_many_posts_as_were_
     assert got == [[b, c, d]]                      # one commit for all three
 
 
+def test_a_gathering_writer_is_woken_once_its_wait_is_over_not_by_every_post(monkeypatch):
+    monkeypatch.setattr(writer_mod, "GATHER_WAIT", 5.0)
+    monkeypatch.setattr(writer_mod, "INLINE_AFTER_IDLE", 60.0)
+    q = _JobQueue()
+    for _ in range(3):
+        q.arrive()
+    q.put(job(1))
+    q.take(False)
+    cv = q._cv[0]
+    wakes = []
+    real_notify = cv.notify
+    cv.notify = lambda n=1: (wakes.append(q._gathering), real_notify(n))
+    waiting, got = take_in_thread(q, False)
+    q.put(job(1))                               # wakes the writer, which then gathers
+    deadline = time.monotonic() + 2
+    while not q._gathering and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert q._gathering
+    before = len(wakes)
+    q.put(job(1))                               # two of the three in flight: no wake-up
+    time.sleep(0.05)
+    assert len(wakes) == before and waiting.is_alive()
+    q.put(job(1))                               # the third: its wait is over
+    waiting.join(2)
+    assert len(wakes) == before + 1 and len(got) == 1 and len(got[0]) == 3
+
+
 def test_the_gathering_wait_is_bounded_and_there_is_none_without_requests_in_flight(monkeypatch):
     monkeypatch.setattr(writer_mod, "INLINE_AFTER_IDLE", 60.0)  # "under load" for the whole test
     # With 4 in flight it waits, but no longer than GATHER_WAIT; with none it does not wait even
