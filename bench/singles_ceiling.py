@@ -37,6 +37,7 @@ from peer import Eyrie, base_server  # noqa: E402
 
 from app.serving import SERVERS, THREADS  # noqa: E402
 from tests.support.mariadb import free_port  # noqa: E402
+from tests.support.server import app_pid_of  # noqa: E402
 
 CLIENTS = 4
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -81,8 +82,7 @@ class Minimal:
 
     @property
     def app_pid(self) -> int:
-        kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        return int(kids[0]) if kids else self.proc.pid
+        return app_pid_of(self.proc)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -52,13 +52,7 @@ class EyrieServer:
     def app_pid(self) -> int | None:
         """The process that runs the app: the server's own under waitress, granian's worker (its one
         child) under granian. Benches measure its CPU and memory."""
-        if self.proc is None:
-            return None
-        try:
-            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        except OSError:
-            children = []
-        return int(children[0]) if children else self.proc.pid
+        return None if self.proc is None else app_pid_of(self.proc)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -70,3 +64,12 @@ class EyrieServer:
         if self.proc:
             self._log.close()
         self.proc = None
+
+
+def app_pid_of(proc: subprocess.Popen) -> int:
+    """A server process's own pid under waitress, its one child's (the worker) under granian."""
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return int(children[0]) if children else proc.pid
