@@ -426,13 +426,15 @@ class Eyrie:
         return vm_hwm_kb(self.server.app_pid)
 
 
-def base_server(url: str, var: Path, root: Path) -> EyrieServer:
-    """An ingest server running the code in another checkout (root), for A/B rounds."""
+def base_server(url: str, var: Path, root: Path, server: str | None = None) -> EyrieServer:
+    """An ingest server running the code in another checkout (root), for A/B rounds; under waitress
+    unless told (an older checkout may not know granian)."""
     import tests.support.server as srv
 
     saved, srv.ROOT = srv.ROOT, root
     try:
-        return EyrieServer(url, str(var), role="ingest").start()
+        server = server or "waitress"
+        return EyrieServer(url, str(var), role="ingest", server=server, threads=THREADS[server]).start()
     finally:
         srv.ROOT = saved
 

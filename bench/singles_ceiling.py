@@ -3,7 +3,7 @@
     .venv/bin/python bench/singles_ceiling.py [--server waitress|granian] [--rounds 5] [--base DIR]
 
 Three ingest servers on one SQLite database folder, the same HTTP server and threads, measured in
-alternating rounds (2 s of 4 keep-alive clients posting, then 1 s of the no-op `GET /`):
+alternating rounds (2 s of 4 keep-alive clients, or --clients, posting, then 1 s of the no-op `GET /`):
 - `this`: Eyrie's ingest role, the code of this checkout;
 - `base` (with --base): an older checkout's, always under waitress (it may not know granian);
 - `minimal`: bench/minimal_ingest.py, a post that only parses its form and commits one row with
@@ -89,16 +89,16 @@ class Minimal:
         self.proc.wait(timeout=10)
 
 
-def measure(targets, rounds: int) -> dict:
+def measure(targets, rounds: int, clients: int = CLIENTS) -> dict:
     out = {name: {"posts": [], "noop": [], "cpu_p": 0.0, "cpu_n": 0.0, "sw_p": 0, "sw_n": 0, "ok_p": 0, "ok_n": 0}
            for name, *_ in targets}
     for _ in range(rounds):
         for name, server, body, status in targets:
             o, pid = out[name], server.app_pid
             c0, s0 = proc_cpu(pid), switches(pid)
-            p = run_rate(server.port, "POST", "/ez", body, FORM, status, CLIENTS, 2.0)
+            p = run_rate(server.port, "POST", "/ez", body, FORM, status, clients, 2.0)
             c1, s1 = proc_cpu(pid), switches(pid)
-            n = run_rate(server.port, "GET", "/", None, {}, 200, CLIENTS, 1.0)
+            n = run_rate(server.port, "GET", "/", None, {}, 200, clients, 1.0)
             c2, s2 = proc_cpu(pid), switches(pid)
             if p["bad"] or n["bad"]:
                 raise RuntimeError(f"{name}: {p['bad']} bad posts, {n['bad']} bad no-ops: {p['errors'] or n['errors']}")
@@ -117,7 +117,11 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--server", choices=SERVERS, default=SERVERS[0])
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--clients", type=int, default=CLIENTS, help="keep-alive client threads (bench/ingest.py's"
+                   " (b) and (c), which the issue's figures came from, used 8)")
     p.add_argument("--base", help="an older checkout (e.g. of 9810206) measured beside, under waitress")
+    p.add_argument("--base-server", choices=SERVERS, help="serve --base under this server (default waitress; a"
+                   " variant of this checkout can run under granian)")
     args = p.parse_args(argv)
     e = Eyrie("sqlite", Path(tempfile.mkdtemp(prefix="eyrie-ceiling-", dir="/tmp")),
               argparse.Namespace(server=args.server, cpu=None))
@@ -128,7 +132,7 @@ def main(argv=None) -> int:
         servers.append(minimal)
         named = [("this", e.server)]
         if args.base:
-            base = base_server(e.url, e.workdir / "var-base", Path(args.base))
+            base = base_server(e.url, e.workdir / "var-base", Path(args.base), args.base_server)
             servers.append(base)
             named.append(("base", base))
         targets = []
@@ -138,10 +142,10 @@ def main(argv=None) -> int:
             targets.append((name, server, body, e._single_status(server.port, body, FORM)))
         targets.append(("minimal", minimal, b"ezkey=x&stat=bench+single&count=1", 200))
         for _, server, body, status in targets:  # warm: connections, the stat, the writer thread
-            run_rate(server.port, "POST", "/ez", body, FORM, status, CLIENTS, 0.5)
+            run_rate(server.port, "POST", "/ez", body, FORM, status, args.clients, 0.5)
         load = os.getloadavg()[0]
-        out = measure(targets, args.rounds)
-        print(f"single posts, {CLIENTS} keep-alive clients, {args.rounds} alternating rounds, this and minimal"
+        out = measure(targets, args.rounds, args.clients)
+        print(f"single posts, {args.clients} keep-alive clients, {args.rounds} alternating rounds, this and minimal"
               f" under {args.server} ({THREADS[args.server]} threads, serve's default), SQLite synchronous=FULL,"
               f" load {load:.2f}")
         for name, o in out.items():
