@@ -1,11 +1,13 @@
 """Single posts against their ceiling, in one sitting (issue 9, point 3).
 
-    .venv/bin/python bench/singles_ceiling.py [--server waitress|granian] [--rounds 5] [--base DIR]
+    .venv/bin/python bench/singles_ceiling.py [--server waitress|granian] [--rounds 5] [--clients 4]
+        [--base DIR [--base-server S]]
 
 Three ingest servers on one SQLite database folder, the same HTTP server and threads, measured in
 alternating rounds (2 s of 4 keep-alive clients, or --clients, posting, then 1 s of the no-op `GET /`):
 - `this`: Eyrie's ingest role, the code of this checkout;
-- `base` (with --base): an older checkout's, always under waitress (it may not know granian);
+- `base` (with --base): another checkout's, under waitress (an older one may not know granian)
+  unless --base-server says otherwise;
 - `minimal`: bench/minimal_ingest.py, a post that only parses its form and commits one row with
   group commit (SQLite, synchronous=FULL) before it replies, and a raw WSGI no-op.
 For each it prints the median posts/s and no-op/s, posts as a share of its own no-op, the server
@@ -119,7 +121,8 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--clients", type=int, default=CLIENTS, help="keep-alive client threads (bench/ingest.py's"
                    " (b) and (c), which the issue's figures came from, used 8)")
-    p.add_argument("--base", help="an older checkout (e.g. of 9810206) measured beside, under waitress")
+    p.add_argument("--base", help="another checkout (e.g. of 9810206) measured beside,"
+                   " under waitress unless --base-server")
     p.add_argument("--base-server", choices=SERVERS, help="serve --base under this server (default waitress; a"
                    " variant of this checkout can run under granian)")
     args = p.parse_args(argv)
