@@ -270,7 +270,7 @@ class Eyrie:
                                         f"{n_stats}x{n_points} warm #{i + 1}"))
         return {"cold": cold, "warm": warm}
 
-    def singles(self) -> dict:
+    def singles(self, what: str = "") -> dict:
         ezkey, _ = self.account()
         port = self.server.port
         body = f"ezkey={ezkey}&stat=bench+single&count=1".encode()
@@ -300,7 +300,8 @@ class Eyrie:
                "us_noop": cpu_n * 1e6 / max(ok_n, 1), "bad": bad, "load": ld,
                "us_db_post": cpu_db * 1e6 / max(ok_p, 1) if dbpid else None}
         db_cpu = f", mariadbd {res['us_db_post']:.0f} us" if dbpid else ""
-        print(f"[{self.backend}] single /ez {rate_p:,.0f}/s ({res['us_post']:.0f} us CPU each{db_cpu}, {bad} bad) vs "
+        print(f"[{self.backend}] single /ez{what} {rate_p:,.0f}/s ({res['us_post']:.0f} us CPU each{db_cpu}, "
+              f"{bad} bad) vs "
               f"no-op GET / {rate_n:,.0f}/s ({res['us_noop']:.0f} us): {rate_p / rate_n:.0%} (load {ld:.2f})",
               flush=True)
         return res
@@ -459,6 +460,14 @@ def fill_history(e: Eyrie, rows: int) -> None:
     settle(e)
 
 
+def wal_checkpoint(e: Eyrie, mode: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(e.url.removeprefix("sqlite:///"))   # outside a transaction, so it completes
+    conn.execute(f"PRAGMA wal_checkpoint({mode})")
+    conn.close()
+
+
 def settle(e: Eyrie, bound: float = 180.0, what: str = "history") -> None:
     """Let the fill reach the disk before the rounds are timed: history a real database holds was
     written long ago, while right after a bulk fill hundreds of MB are still dirty (SQLite's WAL and
@@ -466,11 +475,14 @@ def settle(e: Eyrie, bound: float = 180.0, what: str = "history") -> None:
     Single posts too are timed on a database at rest, not while it writes out the bulk rounds."""
     t0 = time.perf_counter()
     if e.backend == "sqlite":
-        import sqlite3
-
-        conn = sqlite3.connect(e.url.removeprefix("sqlite:///"))   # outside a transaction, so it completes
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.close()
+        # RESTART, not TRUNCATE: everything is copied into the database and the next commit writes
+        # the WAL from its start, over blocks the file already has, as in a server that has run a
+        # while. An emptied WAL grows again by appends, and each append's fsync also writes the
+        # file's new size: single posts ran 34-54 % of the no-op there against 62-71 % at 27-40 MB
+        # (bench/README.md, 2026-12-07, eleventh session), a cost only the first 40 MB after a
+        # restart pay (SQLite deletes the WAL when the last connection closes). wal_checkpoint()
+        # measures that case too.
+        wal_checkpoint(e, "RESTART")
     else:
         # InnoDB flushes at innodb_io_capacity (200 pages/s by default, a spinning disk's figure):
         # asked to keep no dirty pages, it writes them out as fast as the disk takes, then back to
@@ -509,6 +521,9 @@ def run_eyrie(backend: str, args, workdir: Path) -> dict:
                   f"{out['latency']['post_p50']:.1f} ms); no-op round trip after the same pause: ingest "
                   f"{out['latency']['noop_ingest_p50']:.1f} ms, web {out['latency']['noop_web_p50']:.1f} ms",
                   flush=True)
+            if backend == "sqlite":
+                wal_checkpoint(e, "TRUNCATE")
+                out["single_empty_wal"] = e.singles(" (WAL emptied, as after a restart)")
             if args.scale:
                 out["10000x10"] = e.workload(10000, 10, 1, end_ts)
                 out["10x10000"] = e.workload(10, 10000, args.rounds, end_ts)
@@ -586,6 +601,12 @@ def report(sittings: list[dict], server: str = "waitress", cpus: str | None = No
             f"  {r['backend']}: {r['single']['posts']:,.0f}/s vs no-op {r['single']['noop']:,.0f}/s = "
             f"{r['single']['posts'] / r['single']['noop']:.0%}, CPU {r['single']['us_post']:.0f}/"
             f"{r['single']['us_noop']:.0f} us, load {r['single']['load']:.2f};" for r in s["eyrie"]))
+        for r in s["eyrie"]:
+            if "single_empty_wal" in r:
+                x = r["single_empty_wal"]
+                print(f"  {r['backend']} right after the WAL is emptied (as after a restart, until it has grown "
+                      f"to its working size): {x['posts']:,.0f}/s vs no-op {x['noop']:,.0f}/s = "
+                      f"{x['posts'] / x['noop']:.0%}, CPU {x['us_post']:.0f}/{x['us_noop']:.0f} us")
         for r in s["eyrie"]:
             if "ab" in r:
                 ab = r["ab"]
