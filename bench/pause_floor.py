@@ -1,0 +1,170 @@
+"""A lone request's round trip on an idle machine: the floor under bench-peer's latency (issue 9, point 3).
+
+    .venv/bin/python bench/pause_floor.py [--pause-ms 20] [--n 200]
+
+bench-peer times one post until a read shows it, with 20 ms pauses between requests (graphite-bench
+pauses 50-950 ms between its rounds), so every request there meets an idle process. This asks each
+target the same request n times over one keep-alive connection, back to back ("busy") and after
+each pause, and prints the median round trip:
+- `raw`: a one-thread socket responder in another process: the machine itself (two processes waking);
+- `raw, one hop`: the same, the reply sent by a second thread: one Python thread hand-off;
+- `minimal`: bench/minimal_ingest.py under each server: a raw WSGI no-op `GET /`, and a `POST /ez`
+  that commits one row (SQLite, synchronous=FULL) before it replies;
+- `Eyrie`: the ingest role under each server, `GET /` (its no-op) and a single `POST /ez`; the web
+  role, a static file (bench-peer's web floor) and the export API read bench-peer polls.
+Every server runs the threads `serve` defaults to for it. Subtract across a row or down a column:
+what the pause adds, what the server adds over a raw socket, what the app adds over a minimal one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from peer import Eyrie  # noqa: E402
+from singles_ceiling import Minimal  # noqa: E402
+
+from app.serving import SERVERS, THREADS  # noqa: E402
+from app.storage import accounts as aq  # noqa: E402
+from tests.support.server import EyrieServer  # noqa: E402
+
+REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def respond(hop: bool) -> None:
+    """The raw responder (run as `pause_floor.py --serve raw|hop`): a reply per read, one connection
+    at a time."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    print(s.getsockname()[1], flush=True)
+    q: queue.SimpleQueue = queue.SimpleQueue()
+    while True:
+        c, _ = s.accept()
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if hop:
+            threading.Thread(target=lambda c=c: [c.sendall(REPLY) for _ in iter(q.get, None)], daemon=True).start()
+        while c.recv(65536):
+            if hop:
+                q.put(1)
+            else:
+                c.sendall(REPLY)
+        if hop:
+            q.put(None)
+        c.close()
+
+
+def get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+
+
+NOOP = get("/")
+
+
+def post(ezkey: str) -> bytes:
+    body = f"ezkey={ezkey}&stat=bench+pause&count=1".encode()
+    return (b"POST /ez HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+def round_trips(port: int, request: bytes, pause: float, n: int) -> float:
+    """Median milliseconds from sending `request` to the last byte of its reply (Content-Length)."""
+    c = socket.create_connection(("127.0.0.1", port))
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    times = []
+    try:
+        for _ in range(n + 5):  # the first 5 warm the connection and the server's threads, untimed
+            time.sleep(pause)
+            t0 = time.perf_counter()
+            c.sendall(request)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                buf += c.recv(65536)
+            head, _, body = buf.partition(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"not 200: {head[:80]!r}")
+            length = next(int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length"))
+            while len(body) < length:
+                body += c.recv(65536)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        c.close()
+    return statistics.median(times[5:])
+
+
+def servers(server: str, workdir: Path, row) -> None:
+    """The minimal app's rows and Eyrie's, under one HTTP server."""
+    minimal = Minimal(server, workdir / f"minimal-{server}.db")
+    try:
+        row(f"minimal, {server}: GET /", minimal.port, NOOP)
+        row(f"minimal, {server}: POST /ez", minimal.port, post("x"))
+    finally:
+        minimal.stop()
+    e = Eyrie("sqlite", workdir / server, argparse.Namespace(server=server, cpu=None)).start()
+    web = EyrieServer(e.url, str(workdir / f"var-web-{server}"), role="web", server=server,
+                      threads=THREADS[server]).start()
+    try:
+        ezkey, acc = e.account()
+        row(f"Eyrie, {server}: GET /", e.server.port, NOOP)
+        row(f"Eyrie, {server}: POST /ez", e.server.port, post(ezkey))
+        token = f"pausefloor{server}"
+        e.db.run(lambda tx: aq.insert_token(tx, acc, token, "bench", int(time.time())))
+        stat_id = e.db.read(lambda tx: tx.scalar("SELECT id FROM stats WHERE account_id = ?", (acc,)))
+        row(f"Eyrie web, {server}: static file", web.port, get("/static/favicon.svg"))
+        row(f"Eyrie web, {server}: export read", web.port, get(f"/x/{token}/data/{stat_id}?t=1h1m"))
+    finally:
+        web.stop()
+        e.stop()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--pause-ms", type=float, default=20.0, help="the pause before each request (bench-peer's: 20)")
+    p.add_argument("--n", type=int, default=200, help="timed requests per cell")
+    p.add_argument("--serve", choices=("raw", "hop"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.serve:
+        respond(args.serve == "hop")
+    pauses = (0.0, args.pause_ms / 1000)
+    rows = []
+
+    def row(label: str, port: int, request: bytes) -> None:
+        cells = [round_trips(port, request, pz, args.n) for pz in pauses]
+        rows.append((label, *cells))
+        print(f"  {label:32} busy {cells[0]:6.3f} ms   after {args.pause_ms:.0f} ms {cells[1]:6.3f} ms "
+              f"(+{cells[1] - cells[0]:.3f})", flush=True)
+
+    print(f"median round trip of one request on one keep-alive connection, {args.n} each, busy and after a "
+          f"{args.pause_ms:.0f} ms pause; load {os.getloadavg()[0]:.2f}")
+    for mode, label in (("raw", "raw socket"), ("hop", "raw socket, one thread hop")):
+        proc = subprocess.Popen([sys.executable, __file__, "--serve", mode], stdout=subprocess.PIPE, text=True)
+        try:
+            row(label, int(proc.stdout.readline()), NOOP)
+        finally:
+            proc.kill()
+            proc.wait()
+    workdir = Path(tempfile.mkdtemp(prefix="eyrie-pause-", dir="/tmp"))
+    try:
+        for server in SERVERS:
+            servers(server, workdir, row)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
