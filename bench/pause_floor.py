@@ -11,7 +11,8 @@ each pause, and prints the median round trip:
 - `minimal`: bench/minimal_ingest.py under each server: a raw WSGI no-op `GET /`, and a `POST /ez`
   that commits one row (SQLite, synchronous=FULL) before it replies;
 - `Eyrie`: the ingest role under each server, `GET /` (its no-op) and a single `POST /ez`; the web
-  role, a static file (bench-peer's web floor) and the export API read bench-peer polls.
+  role, a static file (bench-peer's web floor) and the export API read bench-peer polls; the post
+  once more through http.client, the client of bench-peer's latency rounds and of graphite-bench.
 Every server runs the threads `serve` defaults to for it. Subtract across a row or down a column:
 what the pause adds, what the server adds over a raw socket, what the app adds over a minimal one.
 """
@@ -19,6 +20,7 @@ what the pause adds, what the server adds over a raw socket, what the app adds o
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import queue
 import shutil
@@ -106,6 +108,29 @@ def round_trips(port: int, request: bytes, pause: float, n: int) -> float:
     return statistics.median(times[5:])
 
 
+def http_client_round_trips(port: int, request: bytes, pause: float, n: int) -> float:
+    """The same through http.client on a keep-alive connection, as bench-peer's latency rounds
+    (and graphite-bench's http_get) send theirs: what that client adds to each request."""
+    head, _, body = request.partition(b"\r\n\r\n")
+    method, path, _ = head.split(b"\r\n")[0].decode().split(" ")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    times = []
+    try:
+        for _ in range(n + 5):
+            time.sleep(pause)
+            t0 = time.perf_counter()
+            c.request(method, path, body=body or None, headers=headers)
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                raise RuntimeError(f"not 200: {r.status}")
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        c.close()
+    return statistics.median(times[5:])
+
+
 def servers(server: str, workdir: Path, row) -> None:
     """The minimal app's rows and Eyrie's, under one HTTP server."""
     minimal = Minimal(server, workdir / f"minimal-{server}.db")
@@ -121,6 +146,7 @@ def servers(server: str, workdir: Path, row) -> None:
         ezkey, acc = e.account()
         row(f"Eyrie, {server}: GET /", e.server.port, NOOP)
         row(f"Eyrie, {server}: POST /ez", e.server.port, post(ezkey))
+        row("  the same through http.client", e.server.port, post(ezkey), http_client_round_trips)
         token = f"pausefloor{server}"
         e.db.run(lambda tx: aq.insert_token(tx, acc, token, "bench", int(time.time())))
         stat_id = e.db.read(lambda tx: tx.scalar("SELECT id FROM stats WHERE account_id = ?", (acc,)))
@@ -142,8 +168,8 @@ def main(argv=None) -> int:
     pauses = (0.0, args.pause_ms / 1000)
     rows = []
 
-    def row(label: str, port: int, request: bytes) -> None:
-        cells = [round_trips(port, request, pz, args.n) for pz in pauses]
+    def row(label: str, port: int, request: bytes, timer=round_trips) -> None:
+        cells = [timer(port, request, pz, args.n) for pz in pauses]
         rows.append((label, *cells))
         print(f"  {label:32} busy {cells[0]:6.3f} ms   after {args.pause_ms:.0f} ms {cells[1]:6.3f} ms "
               f"(+{cells[1] - cells[0]:.3f})", flush=True)
