@@ -464,8 +464,11 @@ def wal_checkpoint(e: Eyrie, mode: str) -> None:
     import sqlite3
 
     conn = sqlite3.connect(e.url.removeprefix("sqlite:///"))   # outside a transaction, so it completes
-    conn.execute(f"PRAGMA wal_checkpoint({mode})")
+    conn.execute("PRAGMA busy_timeout=30000")  # waits for a commit or fold under way instead of giving up
+    busy, _, _ = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
     conn.close()
+    if busy:
+        print(f"[{e.backend}] wal_checkpoint({mode}) could not complete (a writer or reader held on)", flush=True)
 
 
 def settle(e: Eyrie, bound: float = 180.0, what: str = "history") -> None:
@@ -480,8 +483,8 @@ def settle(e: Eyrie, bound: float = 180.0, what: str = "history") -> None:
         # while. An emptied WAL grows again by appends, and each append's fsync also writes the
         # file's new size: single posts ran 34-54 % of the no-op there against 62-71 % at 27-40 MB
         # (bench/README.md, 2026-12-07, eleventh session), a cost only the first 40 MB after a
-        # restart pay (SQLite deletes the WAL when the last connection closes). wal_checkpoint()
-        # measures that case too.
+        # restart pay (SQLite deletes the WAL when the last connection closes); run_eyrie times
+        # that case too, last.
         wal_checkpoint(e, "RESTART")
     else:
         # InnoDB flushes at innodb_io_capacity (200 pages/s by default, a spinning disk's figure):
