@@ -108,6 +108,12 @@ def create_web_app(config: Config, db: Database | None = None, clock=time.time) 
             return dev_template_error(exc)
         return error_response(500, "Something went wrong on our side. It has been logged.")
 
+    if not hasattr(db, "replicas"):
+        # The export API's data read skips Flask (fast_export.py). With replicas it stays on Flask,
+        # whose hooks keep each user's own writes visible to them.
+        from app.web.fast_export import FastExport
+
+        app.wsgi_app = FastExport(app, db, clock)
     return app
 
 
