@@ -167,3 +167,33 @@ def test_with_replicas_reads_stay_on_flask(config, db, clock):
     finally:
         del db.replicas
     assert not isinstance(app.wsgi_app, FastExport)
+
+
+def test_what_the_read_raises_is_answered_by_flask_without_reading_again(doors, account, ids, monkeypatch):
+    """A refusal or the database away: Flask gives its usual answer, and the read ran once."""
+    from app.errors import Unavailable
+    from app.interactors import export
+
+    fast, flask, handed_on = doors
+    real, calls = export.datasets, []
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export, "datasets", counted)
+    for url in (f"/x/not-a-token/data/{ids['hits']}", f"/x/{account.access_token}/data/{ids['hits']}?t=zz"):
+        calls.clear()
+        r = _same(fast, flask, url)
+        assert r.status_code in (400, 404) and len(calls) == 2, (url, calls)  # once per door
+
+    def away(*args, **kwargs):
+        calls.append(args[1])
+        raise Unavailable("the database is not answering")
+
+    monkeypatch.setattr(export, "datasets", away)
+    calls.clear()
+    before = handed_on.calls
+    r = _same(fast, flask, f"/x/{account.access_token}/data/{ids['hits']}")
+    assert r.status_code == 503 and r.get_json()["status"] == 503
+    assert len(calls) == 2 and handed_on.calls == before + 1

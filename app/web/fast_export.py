@@ -7,8 +7,9 @@ session). Here the same interactor call gives the same JSON bytes, and the secur
 ones the app's own Talisman sets on an answer of this path, built once for each case they depend on. Anything this
 path does not handle exactly goes on to the Flask app unchanged: another method or path, a cookie (a
 session, or read-your-writes freshness on replicas), a path Flask would redirect (`//`) or a path
-or query with escapes or non-ASCII bytes, and any error (the interactor's refusals included: it is a
-read, so Flask runs it again and answers as it always has).
+or query with escapes or non-ASCII bytes. What the interactor raises (a refusal, the database away)
+goes to Flask too, which raises it again where its view would have (export_api's before_request) and
+answers as it always has, without a second read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from app.interactors import export
+
+RAISED = "eyrie.fast_export.raised"  # the environ key of what the interactor raised here
 
 
 class FastExport:
@@ -41,8 +44,9 @@ class FastExport:
         try:
             doc = export.datasets(self.db, token, ids.split("/"), int(self.clock()), t=args.get("t"),
                                   start=args.get("start"), summary=args.get("summary"))
-        except Exception:
-            return self.next(environ, start_response)  # a read: Flask runs it again and answers the error
+        except Exception as exc:  # Flask answers it, as if its view had raised it (export_api re-raises it)
+            environ[RAISED] = exc
+            return self.next(environ, start_response)
         body = self.app.json.answer_body(doc)
         if body is None:  # a layout or value msgspec does not write: Flask's encoder, through Flask
             return self.next(environ, start_response)
