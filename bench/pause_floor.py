@@ -1,6 +1,6 @@
 """A lone request's round trip on an idle machine: the floor under bench-peer's latency (issue 9, point 3).
 
-    .venv/bin/python bench/pause_floor.py [--pause-ms 20] [--n 200]
+    .venv/bin/python bench/pause_floor.py [--pause-ms 20] [--n 200] [--mariadb]
 
 bench-peer times one post until a read shows it, with 20 ms pauses between requests (graphite-bench
 pauses 50-950 ms between its rounds), so every request there meets an idle process. This asks each
@@ -12,7 +12,8 @@ each pause, and prints the median round trip:
   that commits one row (SQLite, synchronous=FULL) before it replies;
 - `Eyrie`: the ingest role under each server, `GET /` (its no-op) and a single `POST /ez`; the web
   role, a static file (bench-peer's web floor) and the export API read bench-peer polls; the post
-  once more through http.client, the client of bench-peer's latency rounds and of graphite-bench.
+  once more through http.client, the client of bench-peer's latency rounds and of graphite-bench;
+- with `--mariadb`: `SELECT 1` and a one-row committed UPDATE on a MariaDB of its own, through pymysql.
 Every server runs the threads `serve` defaults to for it. Subtract across a row or down a column:
 what the pause adds, what the server adds over a raw socket, what the app adds over a minimal one.
 """
@@ -157,10 +158,45 @@ def servers(server: str, workdir: Path, row) -> None:
         e.stop()
 
 
+def mariadb_rows(workdir: Path, row) -> None:
+    """A MariaDB of its own (as bench-peer starts one): a statement's round trip through pymysql,
+    a read and a one-row commit (innodb_flush_log_at_trx_commit=1, the default: an fsync each)."""
+    import pymysql
+    from ingest import _start_mariadb
+
+    from tests.support.mariadb import MariaDB
+
+    mdb = _start_mariadb(MariaDB, workdir)
+    try:
+        mdb.create_database("pause_floor")
+        conn = pymysql.connect(host="127.0.0.1", port=mdb.port, user="eyrie", password="eyrie",
+                               database="pause_floor", autocommit=True)
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE t (k INT PRIMARY KEY, n BIGINT) ENGINE=InnoDB")
+        cur.execute("INSERT INTO t VALUES (1, 0)")
+
+        def statement(_port, sql: str, pause: float, n: int) -> float:
+            times = []
+            for _ in range(n + 5):
+                time.sleep(pause)
+                t0 = time.perf_counter()
+                cur.execute(sql)
+                cur.fetchall()
+                times.append((time.perf_counter() - t0) * 1000)
+            return statistics.median(times[5:])
+
+        row("MariaDB: SELECT 1", None, "SELECT 1", statement)
+        row("MariaDB: one-row UPDATE, committed", None, "UPDATE t SET n = n + 1 WHERE k = 1", statement)
+        conn.close()
+    finally:
+        mdb.destroy()
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pause-ms", type=float, default=20.0, help="the pause before each request (bench-peer's: 20)")
     p.add_argument("--n", type=int, default=200, help="timed requests per cell")
+    p.add_argument("--mariadb", action="store_true", help="also a MariaDB statement and commit, through pymysql")
     p.add_argument("--serve", choices=("raw", "hop"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve:
@@ -168,7 +204,7 @@ def main(argv=None) -> int:
     pauses = (0.0, args.pause_ms / 1000)
     rows = []
 
-    def row(label: str, port: int, request: bytes, timer=round_trips) -> None:
+    def row(label: str, port: int | None, request, timer=round_trips) -> None:
         cells = [timer(port, request, pz, args.n) for pz in pauses]
         rows.append((label, *cells))
         print(f"  {label:32} busy {cells[0]:6.3f} ms   after {args.pause_ms:.0f} ms {cells[1]:6.3f} ms "
@@ -187,6 +223,8 @@ def main(argv=None) -> int:
     try:
         for server in SERVERS:
             servers(server, workdir, row)
+        if args.mariadb:
+            mariadb_rows(workdir, row)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
