@@ -5,6 +5,8 @@ hands on everything it does not handle exactly, errors included."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import urllib.request
 
 import pytest
 from werkzeug.test import Client
@@ -14,6 +16,7 @@ from app.web import create_web_app
 from app.web.fast_export import FastExport
 from tests.conftest import NOW
 from tests.helpers import stat_row
+from tests.support.server import SERVERS, EyrieServer
 
 
 class Counting:
@@ -197,3 +200,24 @@ def test_what_the_read_raises_is_answered_by_flask_without_reading_again(doors, 
     r = _same(fast, flask, f"/x/{account.access_token}/data/{ids['hits']}")
     assert r.status_code == 503 and r.get_json()["status"] == 503
     assert len(calls) == 2 and handed_on.calls == before + 1
+
+
+@pytest.mark.parametrize("http_server", SERVERS)
+def test_over_real_http_the_read_answers_as_flask_does(config, db, db_url, account, ids, tmp_path, http_server):
+    """Under each HTTP server's own environ (its PATH_INFO, QUERY_STRING, url_scheme): the same
+    answer as Flask alone gives in process. `start` pins the window, as the server's clock is real."""
+    start = NOW - NOW % 3600 - 3600
+    url = f"/x/{account.access_token}/data/{ids['hits']}/{ids['temp']}?t=1h1m&start={start}"
+    server = EyrieServer(db_url, str(tmp_path / "var"), role="web", server=http_server).start()
+    try:
+        with urllib.request.urlopen(server.url + url) as r:
+            status, body = r.status, r.read()
+            # Names compare without case (granian sends them lower-cased, as HTTP allows).
+            headers = {k.lower(): v for k, v in r.headers.items()
+                       if k.lower() not in ("date", "server", "connection", "keep-alive")}
+    finally:
+        server.stop()
+    flask = Client(create_web_app(config, db).wsgi_app.next).get(url)
+    assert status == 200 and body == flask.get_data()
+    assert sum(p["count"] for p in json.loads(body)[0]["points"]) > 0  # the window holds points
+    assert headers == {k.lower(): v for k, v in flask.headers.items()}
