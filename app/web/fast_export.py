@@ -4,12 +4,12 @@ Why: it is what scripts and dashboards poll, and on an idle machine a web answer
 (Flask's contexts, routing, hooks, the Response object: 160-180 µs in process for a static file,
 a 404 or this read) is most of its time, and grows 3-4x after a pause (bench/README.md, twelfth
 session). Here the same interactor call gives the same JSON bytes, and the security headers are the
-ones the app's own Talisman sets on an answer of this path, built once for each case they depend on. Anything this
-path does not handle exactly goes on to the Flask app unchanged: another method or path, a cookie (a
-session, or read-your-writes freshness on replicas), a path Flask would redirect (`//`) or a path
-or query with escapes or non-ASCII bytes. What the interactor raises (a refusal, the database away)
-goes to Flask too, which raises it again where its view would have (export_api's before_request) and
-answers as it always has, without a second read.
+ones the app's own Talisman sets on an answer of this path, built once for each case they depend
+on. Anything this path does not handle exactly goes on to the Flask app unchanged: another method
+or path, a cookie (a session, or read-your-writes freshness on replicas), a path Flask would
+redirect (`//`), a path or query with escapes or non-ASCII bytes. What the interactor raises (a
+refusal, the database away) goes to Flask too, which raises it again where its view would have
+(export_api's before_request) and answers as it always has, without a second read.
 """
 
 from __future__ import annotations
