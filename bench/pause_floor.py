@@ -84,29 +84,39 @@ def post(ezkey: str) -> bytes:
             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
+def median_ms(once, pause: float, n: int) -> float:
+    """Median milliseconds of once(), each call after `pause`; the first 5 calls warm the connection
+    and the server's threads, untimed."""
+    times = []
+    for _ in range(n + 5):
+        time.sleep(pause)
+        t0 = time.perf_counter()
+        once()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times[5:])
+
+
 def round_trips(port: int, request: bytes, pause: float, n: int) -> float:
-    """Median milliseconds from sending `request` to the last byte of its reply (Content-Length)."""
+    """From sending `request` to the last byte of its reply (Content-Length), on a raw socket."""
     c = socket.create_connection(("127.0.0.1", port))
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    times = []
+
+    def once() -> None:
+        c.sendall(request)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += c.recv(65536)
+        head, _, body = buf.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(f"not 200: {head[:80]!r}")
+        length = next(int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length"))
+        while len(body) < length:
+            body += c.recv(65536)
+
     try:
-        for _ in range(n + 5):  # the first 5 warm the connection and the server's threads, untimed
-            time.sleep(pause)
-            t0 = time.perf_counter()
-            c.sendall(request)
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                buf += c.recv(65536)
-            head, _, body = buf.partition(b"\r\n\r\n")
-            if not head.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(f"not 200: {head[:80]!r}")
-            length = next(int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length"))
-            while len(body) < length:
-                body += c.recv(65536)
-            times.append((time.perf_counter() - t0) * 1000)
+        return median_ms(once, pause, n)
     finally:
         c.close()
-    return statistics.median(times[5:])
 
 
 def http_client_round_trips(port: int, request: bytes, pause: float, n: int) -> float:
@@ -116,20 +126,18 @@ def http_client_round_trips(port: int, request: bytes, pause: float, n: int) -> 
     method, path, _ = head.split(b"\r\n")[0].decode().split(" ")
     headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
     c = http.client.HTTPConnection("127.0.0.1", port)
-    times = []
+
+    def once() -> None:
+        c.request(method, path, body=body or None, headers=headers)
+        r = c.getresponse()
+        r.read()
+        if r.status != 200:
+            raise RuntimeError(f"not 200: {r.status}")
+
     try:
-        for _ in range(n + 5):
-            time.sleep(pause)
-            t0 = time.perf_counter()
-            c.request(method, path, body=body or None, headers=headers)
-            r = c.getresponse()
-            r.read()
-            if r.status != 200:
-                raise RuntimeError(f"not 200: {r.status}")
-            times.append((time.perf_counter() - t0) * 1000)
+        return median_ms(once, pause, n)
     finally:
         c.close()
-    return statistics.median(times[5:])
 
 
 def servers(server: str, workdir: Path, row) -> None:
@@ -176,14 +184,7 @@ def mariadb_rows(workdir: Path, row) -> None:
         cur.execute("INSERT INTO t VALUES (1, 0)")
 
         def statement(_port, sql: str, pause: float, n: int) -> float:
-            times = []
-            for _ in range(n + 5):
-                time.sleep(pause)
-                t0 = time.perf_counter()
-                cur.execute(sql)
-                cur.fetchall()
-                times.append((time.perf_counter() - t0) * 1000)
-            return statistics.median(times[5:])
+            return median_ms(lambda: (cur.execute(sql), cur.fetchall()), pause, n)
 
         row("MariaDB: SELECT 1", None, "SELECT 1", statement)
         row("MariaDB: one-row UPDATE, committed", None, "UPDATE t SET n = n + 1 WHERE k = 1", statement)
@@ -202,11 +203,9 @@ def main(argv=None) -> int:
     if args.serve:
         respond(args.serve == "hop")
     pauses = (0.0, args.pause_ms / 1000)
-    rows = []
 
     def row(label: str, port: int | None, request, timer=round_trips) -> None:
         cells = [timer(port, request, pz, args.n) for pz in pauses]
-        rows.append((label, *cells))
         print(f"  {label:32} busy {cells[0]:6.3f} ms   after {args.pause_ms:.0f} ms {cells[1]:6.3f} ms "
               f"(+{cells[1] - cells[0]:.3f})", flush=True)
 
