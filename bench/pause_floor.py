@@ -13,7 +13,9 @@ each pause, and prints the median round trip:
 - `Eyrie`: the ingest role under each server, `GET /` (its no-op) and a single `POST /ez`; the web
   role, a static file (bench-peer's web floor) and the export API read bench-peer polls; the post
   once more through http.client, the client of bench-peer's latency rounds and of graphite-bench;
-- with `--mariadb`: `SELECT 1` and a one-row committed UPDATE on a MariaDB of its own, through pymysql.
+- with `--mariadb`: `SELECT 1` and a one-row committed UPDATE on a MariaDB of its own, through
+  pymysql; then the minimal and Eyrie rows again with both committing to (and Eyrie's web role
+  reading from) a MariaDB.
 Every server runs the threads `serve` defaults to for it. Subtract across a row or down a column:
 what the pause adds, what the server adds over a raw socket, what the app adds over a minimal one.
 """
@@ -140,30 +142,35 @@ def http_client_round_trips(port: int, request: bytes, pause: float, n: int) -> 
         c.close()
 
 
-def servers(server: str, workdir: Path, row) -> None:
-    """The minimal app's rows and Eyrie's, under one HTTP server."""
-    minimal = Minimal(server, workdir / f"minimal-{server}.db")
+def servers(server: str, workdir: Path, row, backend: str = "sqlite") -> None:
+    """The minimal app's rows and Eyrie's, under one HTTP server, both on one backend."""
+    e = Eyrie(backend, workdir / f"{server}-{backend}", argparse.Namespace(server=server, cpu=None)).start()
+    tag = server if backend == "sqlite" else f"{server}, MariaDB"
+    web = None
     try:
-        row(f"minimal, {server}: GET /", minimal.port, NOOP)
-        row(f"minimal, {server}: POST /ez", minimal.port, post("x"))
-    finally:
-        minimal.stop()
-    e = Eyrie("sqlite", workdir / server, argparse.Namespace(server=server, cpu=None)).start()
-    web = EyrieServer(e.url, str(workdir / f"var-web-{server}"), role="web", server=server,
-                      threads=THREADS[server]).start()
-    try:
+        minimal = Minimal(server, workdir / f"minimal-{server}.db",
+                          e.mdb.create_database("minimal") if e.mdb is not None else None)
+        try:
+            row(f"minimal, {tag}: GET /", minimal.port, NOOP)
+            row(f"minimal, {tag}: POST /ez", minimal.port, post("x"))
+        finally:
+            minimal.stop()
+        web = EyrieServer(e.url, str(workdir / f"var-web-{server}-{backend}"), role="web", server=server,
+                          threads=THREADS[server]).start()
         ezkey, acc = e.account()
-        row(f"Eyrie, {server}: GET /", e.server.port, NOOP)
-        row(f"Eyrie, {server}: POST /ez", e.server.port, post(ezkey))
+        row(f"Eyrie, {tag}: GET /", e.server.port, NOOP)
+        row(f"Eyrie, {tag}: POST /ez", e.server.port, post(ezkey))
         row("  the same through http.client", e.server.port, post(ezkey), http_client_round_trips)
         token = f"pausefloor{server}"
         e.db.run(lambda tx: aq.insert_token(tx, acc, token, "bench", int(time.time())))
         stat_id = e.db.read(lambda tx: tx.scalar("SELECT id FROM stats WHERE account_id = ?", (acc,)))
-        row(f"Eyrie web, {server}: static file", web.port, get("/static/favicon.svg"))
-        row(f"Eyrie web, {server}: export read", web.port, get(f"/x/{token}/data/{stat_id}?t=1h1m"))
+        row(f"Eyrie web, {tag}: static file", web.port, get("/static/favicon.svg"))
+        row(f"Eyrie web, {tag}: export read", web.port, get(f"/x/{token}/data/{stat_id}?t=1h1m"))
     finally:
-        web.stop()
+        if web is not None:
+            web.stop()
         e.stop()
+        e.destroy()
 
 
 def mariadb_rows(workdir: Path, row) -> None:
@@ -206,7 +213,7 @@ def main(argv=None) -> int:
 
     def row(label: str, port: int | None, request, timer=round_trips) -> None:
         cells = [timer(port, request, pz, args.n) for pz in pauses]
-        print(f"  {label:32} busy {cells[0]:6.3f} ms   after {args.pause_ms:.0f} ms {cells[1]:6.3f} ms "
+        print(f"  {label:44} busy {cells[0]:6.3f} ms   after {args.pause_ms:.0f} ms {cells[1]:6.3f} ms "
               f"(+{cells[1] - cells[0]:.3f})", flush=True)
 
     print(f"median round trip of one request on one keep-alive connection, {args.n} each, busy and after a "
@@ -224,6 +231,8 @@ def main(argv=None) -> int:
             servers(server, workdir, row)
         if args.mariadb:
             mariadb_rows(workdir, row)
+            for server in SERVERS:
+                servers(server, workdir, row, "mariadb")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
