@@ -15,6 +15,7 @@ from app.storage.writer import (
     PointWriter,
     _Job,
     _JobQueue,
+    _minute_rows,
 )
 from tests.conftest import NOW
 from tests.helpers import rollup
@@ -292,3 +293,27 @@ def test_the_first_writer_waits_on_when_the_second_took_the_queue_while_it_gathe
     q.put(b)
     waiting.join(2)
     assert got == [[b]]
+
+
+def test_a_small_commit_merges_posts_to_one_bucket_into_one_row_and_leaves_each_post_intact():
+    t = NOW - NOW % 60
+    posts = []
+    for points in ([(1, t, 1.0)], [(1, t, 5.0), (2, t, 7.0)], [(1, t + 30, -2.0), (1, t + 60, 3.0)]):
+        b = MinuteBatch()
+        for sid, ts, v in points:
+            b.add(sid, ts, v)
+        posts.append(_Job(b))
+    # What the upsert would make of the three rows of bucket (1, t) in turn, as one row, sorted by key.
+    assert _minute_rows(posts) == [(1, MINUTE, t, 4.0, 3, -2.0, 5.0), (1, MINUTE, t + 60, 3.0, 1, 3.0, 3.0),
+                                   (2, MINUTE, t, 7.0, 1, 7.0, 7.0)]
+    # Each post's own rows are untouched: a retry of one alone (its account changed, a sum out of
+    # range) writes exactly what it sent.
+    assert posts[0].batch.rows == {(1, MINUTE, t): [1.0, 1, 1.0, 1.0]}
+    assert posts[2].batch.rows == {(1, MINUTE, t): [-2.0, 1, -2.0, -2.0], (1, MINUTE, t + 60): [3.0, 1, 3.0, 3.0]}
+
+
+def test_a_bulk_commit_keeps_each_requests_rows_as_they_are():
+    big = [job(2 * ONE_TRIP_ROWS), job(2 * ONE_TRIP_ROWS)]  # the same buckets, too many rows to merge
+    rows = _minute_rows(big)
+    assert len(rows) == 4 * ONE_TRIP_ROWS and rows[0] == rows[1] == (1, MINUTE, 0, 1.0, 1, 1.0, 1.0)
+    assert rows == sorted(rows)
