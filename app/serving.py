@@ -14,7 +14,11 @@ import logging
 import os
 
 SERVERS = ("waitress", "granian")  # the first is the default
-THREADS = {"waitress": 8, "granian": 4}  # Python threads serving requests, unless --threads says
+# Python threads serving requests, unless --threads says. They bound the posts in flight at once,
+# and so how many share one commit (writer.py gathers those in flight): with 8 keep-alive clients
+# posting, granian with 8 threads served 1.17x (SQLite) and 1.51x (MariaDB) the posts/s of 4
+# threads, and with 4 clients 1.09-1.10x (bench/README.md, 2026-12-08).
+THREADS = {"waitress": 8, "granian": 8}
 ROLE_ENV = "EYRIE_SERVE_ROLE"  # how the role reaches granian's forked worker
 CPU_ENV = "EYRIE_CPU"  # the CPUs `serve` keeps its process on (e.g. "0" or "0,2-3"); unset = any
 
@@ -142,7 +146,7 @@ def _patch_waitress_tasks(server) -> None:
             s.channel_class = Channel
 
 
-def serve_granian(role: str, host: str, port: int, threads: int = 4) -> None:
+def serve_granian(role: str, host: str, port: int, threads: int = THREADS["granian"]) -> None:
     """Granian, one worker process, `threads` Python threads calling the app (WSGI).
 
     Bodies are streamed to the app as it reads them (an oversized one gets the app's 413 after a

@@ -15,7 +15,8 @@ backend with the same workload:
 - cold: a fresh account per round, so its stats are created by the first request (like carbon
   creating whisper files); warm: the stats of the first cold round exist and the same minutes are
   written again (like carbon overwriting its slots).
-- single posts: `POST /ez` form posts (4 threads) against the same server's no-op `GET /`, and
+- single posts: `POST /ez` form posts (4 threads, then 8 as bench/ingest.py's (b) and (c) that
+  printed issue 9's figures) against the same server's no-op `GET /` with as many threads, and
   p50/p99 of one post until its point is readable through the export API of a web-role server:
   awaited (the first read once the post's reply is in) and not awaiting the reply (reads sent at
   once, the way graphite-bench times carbon, which gives its sender no reply), rounds alternating.
@@ -63,6 +64,9 @@ ANCHOR = Path(os.environ.get("GRAPHITE_BENCH", ROOT.parent.parent / "shared" / "
 if not ANCHOR.exists():
     ANCHOR = Path("/work/shared/anchors/graphite-bench")
 CLIENTS = 4
+# Single posts are also timed with 8 clients: bench/ingest.py's (b) and (c), which printed issue
+# 9's 521 posts/s, ran 8 client threads.
+SINGLE_CLIENTS = (CLIENTS, 8)
 PER_REQUEST = 1000
 HARD_LIMIT = 300.0
 
@@ -270,24 +274,24 @@ class Eyrie:
                                         f"{n_stats}x{n_points} warm #{i + 1}"))
         return {"cold": cold, "warm": warm}
 
-    def singles(self, what: str = "") -> dict:
+    def singles(self, what: str = "", clients: int = CLIENTS) -> dict:
         ezkey, _ = self.account()
         port = self.server.port
         body = f"ezkey={ezkey}&stat=bench+single&count=1".encode()
         form = {"Content-Type": "application/x-www-form-urlencoded"}
-        run_rate(port, "POST", "/ez", body, form, self._single_status(port, body, form), CLIENTS, 0.5)
+        run_rate(port, "POST", "/ez", body, form, self._single_status(port, body, form), clients, 0.5)
         status = self._single_status(port, body, form)
-        run_rate(port, "GET", "/", None, {}, 200, CLIENTS, 0.5)
+        run_rate(port, "GET", "/", None, {}, 200, clients, 0.5)
         pid = self.server.app_pid
         dbpid = self.mdb.proc.pid if self.mdb is not None else None
         posts, noops, cpu_p, cpu_n, cpu_db = [], [], 0.0, 0.0, 0.0
         ld = os.getloadavg()[0]
         for _ in range(2):
             c0 = proc_cpu(pid)
-            noops.append(run_rate(port, "GET", "/", None, {}, 200, CLIENTS, 2.5))
+            noops.append(run_rate(port, "GET", "/", None, {}, 200, clients, 2.5))
             c1 = proc_cpu(pid)
             d1 = proc_cpu(dbpid)
-            posts.append(run_rate(port, "POST", "/ez", body, form, status, CLIENTS, 2.5))
+            posts.append(run_rate(port, "POST", "/ez", body, form, status, clients, 2.5))
             cpu_n += c1 - c0
             cpu_p += proc_cpu(pid) - c1
             cpu_db += proc_cpu(dbpid) - d1
@@ -296,17 +300,17 @@ class Eyrie:
         rate_p = ok_p / sum(r["elapsed"] for r in posts)
         rate_n = ok_n / sum(r["elapsed"] for r in noops)
         bad = sum(r["bad"] for r in posts)
-        res = {"posts": rate_p, "noop": rate_n, "us_post": cpu_p * 1e6 / max(ok_p, 1),
+        res = {"posts": rate_p, "noop": rate_n, "clients": clients, "us_post": cpu_p * 1e6 / max(ok_p, 1),
                "us_noop": cpu_n * 1e6 / max(ok_n, 1), "bad": bad, "load": ld,
                "us_db_post": cpu_db * 1e6 / max(ok_p, 1) if dbpid else None}
         db_cpu = f", mariadbd {res['us_db_post']:.0f} us" if dbpid else ""
-        print(f"[{self.backend}] single /ez{what} {rate_p:,.0f}/s ({res['us_post']:.0f} us CPU each{db_cpu}, "
-              f"{bad} bad) vs "
+        print(f"[{self.backend}] single /ez{what}, {clients} clients: {rate_p:,.0f}/s "
+              f"({res['us_post']:.0f} us CPU each{db_cpu}, {bad} bad) vs "
               f"no-op GET / {rate_n:,.0f}/s ({res['us_noop']:.0f} us): {rate_p / rate_n:.0%} (load {ld:.2f})",
               flush=True)
         return res
 
-    def ab_singles(self, base_root: Path) -> dict:
+    def ab_singles(self, base_root: Path, clients: int = CLIENTS) -> dict:
         """Single posts against this server and one running the code at base_root (e.g. a checkout of
         main), same database, alternating 2.5 s rounds, so both see the same machine."""
         base = base_server(self.url, self.workdir / "var-base", base_root)
@@ -323,7 +327,7 @@ class Eyrie:
             for _ in range(2):
                 for name, server, body, status in setup:
                     c0 = proc_cpu(server.app_pid)
-                    r = run_rate(server.port, "POST", "/ez", body, form, status, CLIENTS, 2.5)
+                    r = run_rate(server.port, "POST", "/ez", body, form, status, clients, 2.5)
                     o = out[name]
                     o["ok"] += r["ok"]
                     o["elapsed"] += r["elapsed"]
@@ -336,7 +340,9 @@ class Eyrie:
         out["load"] = os.getloadavg()[0]
         # The base runs waitress, the only server an older checkout knows (and the default).
         out["servers"] = (self.args.server, "waitress")
-        print(f"[{self.backend}] A/B single posts: this ({self.args.server}) {out['this']['rate']:,.0f}/s "
+        out["clients"] = clients
+        print(f"[{self.backend}] A/B single posts, {clients} clients: this ({self.args.server}) "
+              f"{out['this']['rate']:,.0f}/s "
               f"({out['this']['us']:.0f} us CPU) vs {base_root} (waitress) {out['base']['rate']:,.0f}/s "
               f"({out['base']['us']:.0f} us): "
               f"{out['this']['rate'] / out['base']['rate']:.2f}x (load {out['load']:.2f})", flush=True)
@@ -513,9 +519,9 @@ def run_eyrie(backend: str, args, workdir: Path) -> dict:
         try:
             out["1000x100"] = e.workload(1000, 100, args.rounds, end_ts)
             settle(e, what="the bulk rounds")
-            out["single"] = e.singles()
+            out["singles"] = [e.singles(clients=c) for c in SINGLE_CLIENTS]
             if args.ab_root:
-                out["ab"] = e.ab_singles(Path(args.ab_root))
+                out["abs"] = [e.ab_singles(Path(args.ab_root), c) for c in SINGLE_CLIENTS]
             out["latency"] = e.latency()
             print(f"[{backend}] single post until readable (export API): p50 {out['latency']['p50']:.1f} ms, "
                   f"p99 {out['latency']['p99']:.1f} ms; reads not awaiting the reply (graphite-bench's way) p50 "
@@ -556,7 +562,8 @@ def report(sittings: list[dict], server: str = "waitress", cpus: str | None = No
     cpu = f", EYRIE_CPU={cpus}" if cpus else ""
     print()
     print(f"bench-peer {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores; Eyrie: one "
-          f"ingest process ({server}, {threads} threads{cpu}), {CLIENTS} client threads, 1,000 points per JSON "
+          f"ingest process ({server}, {threads} threads{cpu}), {CLIENTS} client threads (single posts: also "
+          f"{SINGLE_CLIENTS[-1]}), 1,000 points per JSON "
           "request, SQLite synchronous=FULL / MariaDB innodb_flush_log_at_trx_commit=1 (fsync per commit); carbon: "
           "WHISPER_AUTOFLUSH=False (no fsync). Medians of each sitting's rounds.")
     for n, s in enumerate(sittings, 1):
@@ -600,10 +607,11 @@ def report(sittings: list[dict], server: str = "waitress", cpus: str | None = No
         row("  not awaiting the reply, as graphite: p99", lat, lambda r: r["latency"]["unawaited_p99"], fmt="{:.1f}")
         row("  floor: no-op ingest + no-op web p50 ms", lat,
             lambda r: r["latency"]["noop_ingest_p50"] + r["latency"]["noop_web_p50"], fmt="{:.1f}")
-        print("single posts (Eyrie only)   " + "".join(
-            f"  {r['backend']}: {r['single']['posts']:,.0f}/s vs no-op {r['single']['noop']:,.0f}/s = "
-            f"{r['single']['posts'] / r['single']['noop']:.0%}, CPU {r['single']['us_post']:.0f}/"
-            f"{r['single']['us_noop']:.0f} us, load {r['single']['load']:.2f};" for r in s["eyrie"]))
+        for i, clients in enumerate(SINGLE_CLIENTS):
+            print(f"single posts, {clients} clients " + "".join(
+                f"  {r['backend']}: {x['posts']:,.0f}/s vs no-op {x['noop']:,.0f}/s = "
+                f"{x['posts'] / x['noop']:.0%}, CPU {x['us_post']:.0f}/{x['us_noop']:.0f} us, load {x['load']:.2f};"
+                for r in s["eyrie"] for x in [r["singles"][i]]))
         for r in s["eyrie"]:
             if "single_empty_wal" in r:
                 x = r["single_empty_wal"]
@@ -611,9 +619,9 @@ def report(sittings: list[dict], server: str = "waitress", cpus: str | None = No
                       f"to its working size): {x['posts']:,.0f}/s vs no-op {x['noop']:,.0f}/s = "
                       f"{x['posts'] / x['noop']:.0%}, CPU {x['us_post']:.0f}/{x['us_noop']:.0f} us")
         for r in s["eyrie"]:
-            if "ab" in r:
-                ab = r["ab"]
-                print(f"  {r['backend']} single posts, A/B same sitting: {ab['this']['rate']:,.0f}/s "
+            for ab in r.get("abs", ()):
+                print(f"  {r['backend']} single posts, {ab['clients']} clients, A/B same sitting: "
+                      f"{ab['this']['rate']:,.0f}/s "
                       f"({ab['servers'][0]}) vs base {ab['base']['rate']:,.0f}/s ({ab['servers'][1]}) = "
                       f"{ab['this']['rate'] / ab['base']['rate']:.2f}x "
                       f"(CPU {ab['this']['us']:.0f} vs {ab['base']['us']:.0f} us, load {ab['load']:.2f})")
