@@ -417,7 +417,7 @@ _KEYS_SQL = ("SELECT k.ezkey, a.id, a.ez_enabled, a.stats_gen FROM ez_keys k JOI
 
 
 def _write_rows(tx, jobs: list[_Job], refused: list[_Job]) -> dict[int, int]:
-    rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+    rows = _each_jobs_minute_rows(jobs)
     sids = {r[0] for r in rows}
     keys = sorted({j.ezkey for j in jobs if j.ezkey is not None})
     if tx.dialect == "sqlite" and len(keys) <= 500 and len(sids) <= 1000:
@@ -447,7 +447,7 @@ def _write_rows(tx, jobs: list[_Job], refused: list[_Job]) -> dict[int, int]:
     if len(live) < len(jobs):
         # Only the live jobs' rows; the watermarks read cover a superset of their stats, which only
         # makes the checks below more careful.
-        rows = [(sid, res, ts, *v) for j in live for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+        rows = _each_jobs_minute_rows(live)
     if not rows:
         return {}
     # Rows of different requests for the same bucket are not merged here: the upsert adds each in
@@ -572,9 +572,14 @@ def _minute_rows(jobs: list[_Job]) -> list[tuple]:
                     accumulate(merged, key, *v)
         rows = [(*k, *v) for k, v in merged.items()]
     else:
-        rows = [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
+        rows = _each_jobs_minute_rows(jobs)
     rows.sort()
     return rows
+
+
+def _each_jobs_minute_rows(jobs: list[_Job]) -> list[tuple]:
+    """Every job's minute rows as (stat_id, res, ts, total, n, lo, hi), unmerged and unsorted."""
+    return [(sid, res, ts, *v) for j in jobs for (sid, res, ts), v in j.batch.rows.items() if res == MINUTE]
 
 
 def _newest(rows) -> dict[int, int]:
