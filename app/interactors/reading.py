@@ -3,7 +3,7 @@ summaries."""
 
 from __future__ import annotations
 
-from app.rollups import DAY
+from app.rollups import DAY, MINUTE
 from app.series import Bucket, bucketize, from_groups
 from app.storage import points as pq
 from app.timeframes import MAX_READ_ROWS, Timeframe, advance, align, bucket_ends, buckets
@@ -32,16 +32,31 @@ def _edges(tf: Timeframe, now: int, tz: str, start: int | None) -> tuple[list[in
     return hit
 
 
-def stat_buckets(tx, stat: dict, tf: Timeframe, now: int, tz: str, start: int | None = None) -> list[Bucket]:
+def stat_buckets(tx, stat: dict, tf: Timeframe, now: int, tz: str, start: int | None = None,
+                 minutes: dict | None = None) -> list[Bucket]:
     """The stat's buckets over the timeframe (see timeframes.buckets), read at the coarsest
-    resolution that tiles the interval."""
+    resolution that tiles the interval. minutes: what a caller already read for minute_span(...)
+    of these tf, now and start in some zone ({"span": (start, end), "rows": [...]}); used only
+    when this zone's span is the same, so the buckets are those of a read of the rows here."""
     starts, ends = _edges(tf, now, tz, start)
     if not starts:
         return []
+    if minutes is not None and tf.resolution == MINUTE and minutes["span"] == (starts[0], ends[-1]):
+        return bucketize(minutes["rows"], starts, ends)
     days = tf.fixed_days
     if days and (ends[-1] - starts[0]) // tf.resolution > MAX_READ_ROWS:
         return from_groups(_grouped(tx, stat["id"], starts, ends[-1], days * DAY), starts)
     return bucketize(pq.read_rollups(tx, stat["id"], tf.resolution, starts[0], ends[-1]), starts, ends)
+
+
+def minute_span(tf: Timeframe, now: int, tz: str, start: int | None = None) -> tuple[int, int] | None:
+    """(start, end) of the minute rows stat_buckets reads for these arguments, or None when it reads
+    no minute rows (a coarser resolution, or no buckets): what a caller may read ahead of it, in the
+    same round trip as something else."""
+    if tf.resolution != MINUTE:
+        return None
+    starts, ends = _edges(tf, now, tz, start)
+    return (starts[0], ends[-1]) if starts else None
 
 
 def _grouped(tx, stat_id: int, starts: list[int], end: int, width: int) -> list[tuple]:
