@@ -47,8 +47,16 @@ class Bucket(NamedTuple):
         return self.mean if self.mean is not None else self.total / self.n
 
 
-def bucketize(rows: list[tuple], starts: list[int], ends: list[int]) -> list[Bucket]:
-    """rows: (ts, total, n, lo, hi) at a resolution that tiles the buckets, sorted by ts."""
+def bucketize(rows: list[tuple], starts: list[int], ends: list[int], step: int | None = None) -> list[Bucket]:
+    """rows: (ts, total, n, lo, hi) at a resolution that tiles the buckets, sorted by ts.
+    step: the rows' resolution, for rows with one row per step (a resolution's rows as stored):
+    when every bucket is one step (an hour at 1 minute) each row is then a bucket of its own,
+    placed by arithmetic, without a sum (half the export API's poll, which reads such a timeframe).
+    Buckets each at least a step long, contiguous, spanning step * their number are each one step."""
+    if step is not None and rows and ends[-1] - starts[0] == step * len(starts):
+        one_each = _one_row_each(rows, starts, step)
+        if one_each is not None:
+            return one_each
     acc = [[0.0, 0, None, None, None] for _ in starts]   # total, n, lo, hi, total * 2**-64 once it overflows
     for ts, total, n, lo, hi in rows:
         i = bisect_right(starts, ts) - 1
@@ -72,6 +80,21 @@ def bucketize(rows: list[tuple], starts: list[int], ends: list[int]) -> list[Buc
     return [Bucket(t, a[0], a[1], a[2], a[3]) if a[4] is None else
             Bucket(t, finite(a[4] * _BIG), a[1], a[2], a[3], mean=finite(a[4] / a[1] * _BIG))
             for t, a in zip(starts, acc, strict=True)]
+
+
+def _one_row_each(rows: list[tuple], starts: list[int], step: int) -> list[Bucket] | None:
+    """bucketize where bucket i is [starts[0] + i * step, + step): a row's bucket is found by
+    arithmetic. None if two rows meet in one bucket (rows on a grid the buckets are not on, where
+    a zone's offset moved by half an hour): those are summed the general way."""
+    first, out = starts[0], [None] * len(starts)
+    for ts, total, n, lo, hi in rows:
+        i = (ts - first) // step
+        if 0 <= i < len(out):
+            if out[i] is not None:
+                return None
+            total = 0.0 + float(total)  # as bucketize's sum from 0.0 (no -0.0)
+            out[i] = Bucket(starts[i], total if total - total == 0 else finite(total), n, lo, hi)
+    return [b if b is not None else Bucket(t, 0.0, 0, None, None) for t, b in zip(starts, out, strict=True)]
 
 
 def from_groups(groups: list[tuple], starts: list[int]) -> list[Bucket]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.rollups import DAY, HOUR, MINUTE, RollupBatch, bucket_start, local_day_start, merge_row
@@ -68,6 +68,33 @@ def test_local_day_start_is_the_local_midnight_before_t(t, tz):
        st.tuples(st.floats(-1e3, 1e3), st.integers(1, 9), st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)))
 def test_merge_row_is_commutative(a, b):
     assert merge_row(a, b) == merge_row(b, a)
+
+
+totals = st.one_of(st.floats(allow_nan=False), st.sampled_from([0.0, -0.0, 1.7e308, -1.7e308]))
+
+
+@given(st.sampled_from([MINUTE, HOUR]), st.integers(1, 30), st.integers(-3, 3), st.integers(0, 1),
+       st.lists(st.tuples(st.integers(-3, 30), st.sampled_from([0, 0, 0, 1800]), totals, st.integers(1, 9)),
+                max_size=40))
+@example(HOUR, 3, 0, 0, [(1, 0, 1.0, 1), (1, 1800, 2.0, 1)])  # two rows in one bucket
+@settings(max_examples=300, deadline=None)
+def test_one_row_per_bucket_is_the_general_sum(step, nb, shift, calendar_gap, picks):
+    # Buckets of one step each (an hour at 1 minute), and rows at that resolution: on the buckets'
+    # grid, or half an hour off it (a zone whose offset moved by 30 minutes), so that two rows can
+    # meet in one bucket; outside the window too. The arithmetic placing gives the general sum.
+    first = 1_795_000_000 - 1_795_000_000 % step + shift * step
+    starts = [first + i * step for i in range(nb)]
+    ends = [t + step for t in starts]
+    if calendar_gap:  # a bucket longer than a step: the general way, whatever the rows
+        ends[-1] += step
+    seen, rows = set(), []
+    for k, off, total, n in picks:
+        ts = first + k * step + (off if step == HOUR else 0)
+        if ts not in seen:
+            seen.add(ts)
+            rows.append((ts, total, n, -abs(total), abs(total)))
+    rows.sort()
+    assert repr(bucketize(rows, starts, ends, step)) == repr(bucketize(rows, starts, ends))  # -0.0 is not 0.0
 
 
 def test_bucketize_and_summary_counters_and_values():

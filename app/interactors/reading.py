@@ -42,11 +42,11 @@ def stat_buckets(tx, stat: dict, tf: Timeframe, now: int, tz: str, start: int | 
     if not starts:
         return []
     if minutes is not None and tf.resolution == MINUTE and minutes["span"] == (starts[0], ends[-1]):
-        return bucketize(minutes["rows"], starts, ends)
+        return bucketize(minutes["rows"], starts, ends, MINUTE)
     days = tf.fixed_days
     if days and (ends[-1] - starts[0]) // tf.resolution > MAX_READ_ROWS:
         return from_groups(_grouped(tx, stat["id"], starts, ends[-1], days * DAY), starts)
-    return bucketize(pq.read_rollups(tx, stat["id"], tf.resolution, starts[0], ends[-1]), starts, ends)
+    return bucketize(pq.read_rollups(tx, stat["id"], tf.resolution, starts[0], ends[-1]), starts, ends, tf.resolution)
 
 
 def minute_span(tf: Timeframe, now: int, tz: str, start: int | None = None) -> tuple[int, int] | None:

@@ -142,22 +142,16 @@ class Tx:
         cur.close()
         return n
 
-    def script(self, parts: list[tuple[str, tuple]], *, dicts: bool = False) -> list:
-        """MySQL: several statements in one round trip. Returns, per statement, its rows (tuples, or
-        dicts by column name) or its row count. The connection allows multi-statements; every value
-        still goes through pymysql's escaping, as in execute()."""
+    def script(self, parts: list[tuple[str, tuple]]) -> list:
+        """MySQL: several statements in one round trip. Returns, per statement, its rows (tuples)
+        or its row count. The connection allows multi-statements; every value still goes through
+        pymysql's escaping, as in execute()."""
         sql = ";".join(self._sql(s) for s, _ in parts)
         cur = self.conn.cursor()
         cur.execute(sql, tuple(a for _, p in parts for a in p))
         out = []
         while True:
-            if not cur.description:
-                out.append(cur.rowcount)
-            elif dicts:
-                cols = [c[0] for c in cur.description]
-                out.append([dict(zip(cols, r, strict=True)) for r in cur.fetchall()])
-            else:
-                out.append(cur.fetchall())
+            out.append(cur.fetchall() if cur.description else cur.rowcount)
             if not cur.nextset():
                 break
         cur.close()
@@ -182,6 +176,15 @@ class Tx:
         rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         cur.close()
         return rows
+
+    def rows(self, sql: str, params=()) -> list[tuple]:
+        """The rows as tuples, in the order of the SELECT's columns: for reads of many rows, where a
+        dict per row costs more than the query (an hour of minute rows, the export API's poll)."""
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        rows = cur.fetchall()
+        cur.close()
+        return list(rows)
 
     def one(self, sql: str, params=()) -> dict | None:
         rows = self.all(sql, params)

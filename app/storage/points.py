@@ -95,12 +95,8 @@ def _consistent(tx: Tx, res: int):
 
 
 def _read_rollups(tx: Tx, stat_id: int, res: int, start: int, end: int) -> list[tuple]:
-    rows = tx.all(
-        "SELECT ts, total, n, lo, hi FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ?"
-        " ORDER BY ts",
-        (stat_id, res, start, end),
-    )
-    out = [(r["ts"], r["total"], r["n"], r["lo"], r["hi"]) for r in rows]
+    out = tx.rows("SELECT ts, total, n, lo, hi FROM rollups WHERE stat_id = ? AND res = ? AND ts >= ? AND ts < ?"
+                  " ORDER BY ts", (stat_id, res, start, end))
     if res == MINUTE:
         return out
     window = _unfolded_window(tx, stat_id, start, end)

@@ -6,6 +6,7 @@ from app.storage.db import Tx
 
 _COLS = ("s.id, s.account_id, s.name, s.kind, s.classic_key, s.embed_key, s.public, s.unit, s.direction, s.created_at,"
          " s.deleted_at")
+_COL_NAMES = tuple(c.strip().removeprefix("s.") for c in _COLS.split(","))
 # Last data is derived from the newest bucket (an index seek on the rollups primary key), so the
 # write path never has to update the stats row.
 _LAST = (
@@ -87,17 +88,19 @@ def stats_by_token(tx: Tx, token: str, stat_ids: list[int], minutes: tuple[int, 
     args = (*stat_ids, token)
     read: dict[int, list[tuple]] | None = None
     if minutes is not None and tx.dialect == "mysql":
-        rows, minute_rows = tx.script([
+        found, minute_rows = tx.script([
             (token_sql, args),
             ("SELECT r.stat_id, r.ts, r.total, r.n, r.lo, r.hi FROM access_tokens t"
              " JOIN stats s ON s.account_id = t.account_id"
              f" AND s.id IN ({','.join('?' * len(stat_ids))})"
              " JOIN rollups r ON r.stat_id = s.id AND r.res = 60 AND r.ts >= ? AND r.ts < ?"
              " WHERE t.token = ? ORDER BY r.stat_id, r.ts", (*stat_ids, *minutes, token)),
-        ], dicts=True)
+        ])
+        names = ("token_account_id", "token_timezone", *_COL_NAMES)
+        rows = [dict(zip(names, r, strict=True)) for r in found]
         read = {}
         for r in minute_rows:
-            read.setdefault(r["stat_id"], []).append((r["ts"], r["total"], r["n"], r["lo"], r["hi"]))
+            read.setdefault(r[0], []).append(r[1:])
     else:
         rows = tx.all(token_sql, args)
     if not rows:
