@@ -1,6 +1,6 @@
 """A lone request's round trip on an idle machine: the floor under bench-peer's latency (issue 9, point 3).
 
-    .venv/bin/python bench/pause_floor.py [--pause-ms 20] [--n 200] [--mariadb]
+    .venv/bin/python bench/pause_floor.py [--pause-ms 20] [--n 200] [--mariadb | --in-process]
 
 bench-peer times one post until a read shows it, with 20 ms pauses between requests (graphite-bench
 pauses 50-950 ms between its rounds), so every request there meets an idle process. This asks each
@@ -15,7 +15,9 @@ each pause, and prints the median round trip:
   once more through http.client, the client of bench-peer's latency rounds and of graphite-bench;
 - with `--mariadb`: `SELECT 1` and a one-row committed UPDATE on a MariaDB of its own, through
   pymysql; then the minimal and Eyrie rows again with both committing to (and Eyrie's web role
-  reading from) a MariaDB.
+  reading from) a MariaDB;
+- with `--in-process` instead, no HTTP: a bare sqlite3 statement, commit (FULL, NORMAL) and fsync;
+  Eyrie's WSGI apps called in this process (the post, the export read) and the read's statements.
 Every server runs the threads `serve` defaults to for it. Subtract across a row or down a column:
 what the pause adds, what the server adds over a raw socket, what the app adds over a minimal one.
 """
@@ -200,11 +202,85 @@ def mariadb_rows(workdir: Path, row) -> None:
         mdb.destroy()
 
 
+def in_process_rows(workdir: Path, row) -> None:
+    """The same pause with no HTTP at all: a bare sqlite3 statement, commit and fsync, then Eyrie's
+    WSGI apps called directly (a single POST /ez; the export read of an hour of minutes) and the
+    read's own statements. What a pause costs code that does not sleep."""
+    import io
+    import sqlite3
+
+    from app.config import Config
+    from app.interactors.accounts import create_account
+    from app.interactors.ingest import EzItem, record_ez
+    from app.storage import points as pq
+    from app.storage import stats as sq
+    from app.storage.db import Database
+    from app.storage.migrate import migrate
+    from app.wsgi import create_app
+
+    def timed(_port, fn, pause: float, n: int) -> float:
+        return median_ms(fn, pause, n)
+
+    con = sqlite3.connect(workdir / "bare.db", isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, n INTEGER)")
+    row("in process: sqlite3 SELECT 1", None, lambda: con.execute("SELECT 1").fetchall(), timed)
+
+    def commit() -> None:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT OR REPLACE INTO t VALUES (1, ?)", (time.monotonic_ns(),))
+        con.execute("COMMIT")
+
+    for sync in ("FULL", "NORMAL"):
+        con.execute(f"PRAGMA synchronous={sync}")
+        row(f"in process: sqlite3 one-row commit, {sync}", None, commit, timed)
+    fd = os.open(workdir / "fsync", os.O_WRONLY | os.O_CREAT)
+    row("in process: write 100 bytes + fsync", None, lambda: (os.write(fd, b"x" * 100), os.fsync(fd)), timed)
+    os.close(fd)
+
+    url = f"sqlite:///{workdir}/eyrie-in-process.db"
+    db = Database(url)
+    migrate(db)
+    now = int(time.time())
+    acc = create_account(db, "pause@example.com", "bench-password", now)
+    record_ez(db, acc.ezkey, [EzItem(stat="read", count=1, t=now - k * 60) for k in range(120)], now, bulk=True)
+    sid = db.read(lambda tx: tx.scalar("SELECT id FROM stats WHERE account_id = ?", (acc.id,)))
+    db.run(lambda tx: aq.insert_token(tx, acc.id, "pausefloorinprocess", "bench", now))
+    config = Config.from_env({"EYRIE_DATABASE_URL": url, "EYRIE_VAR_DIR": str(workdir), "EYRIE_SECRET_KEY": "bench"})
+
+    def wsgi(app, method: str, path: str, query: str = "", body: bytes = b""):
+        def once() -> None:
+            status = []
+            environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
+                       "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(body)),
+                       "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+                       "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body)}
+            b"".join(app(environ, lambda st, _h, _e=None: status.append(st)))
+            if not status[0].startswith("200"):
+                raise RuntimeError(f"not 200: {status[0]}")
+        return once
+
+    ingest, web = create_app("ingest", config, db), create_app("web", config, db)
+    row("Eyrie in process: POST /ez", None,
+        wsgi(ingest, "POST", "/ez", body=f"ezkey={acc.ezkey}&stat=bench+pause&count=1".encode()), timed)
+    row("Eyrie in process: export read (1h1m)", None,
+        wsgi(web, "GET", f"/x/pausefloorinprocess/data/{sid}", "t=1h1m"), timed)
+    row("  db.read of SELECT 1", None, lambda: db.read(lambda tx: tx.scalar("SELECT 1")), timed)
+    row("  db.read of the token query", None,
+        lambda: db.read(lambda tx: sq.stats_by_token(tx, "pausefloorinprocess", [sid])), timed)
+    row("  db.read of the hour of minute rows", None,
+        lambda: db.read(lambda tx: pq.read_rollups(tx, sid, 60, now - 3600, now + 60)), timed)
+    db.close()
+    con.close()
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pause-ms", type=float, default=20.0, help="the pause before each request (bench-peer's: 20)")
     p.add_argument("--n", type=int, default=200, help="timed requests per cell")
     p.add_argument("--mariadb", action="store_true", help="also a MariaDB statement and commit, through pymysql")
+    p.add_argument("--in-process", action="store_true",
+                   help="only the rows without HTTP: bare SQLite, fsync, Eyrie's WSGI apps called directly")
     p.add_argument("--serve", choices=("raw", "hop"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve:
@@ -216,6 +292,15 @@ def main(argv=None) -> int:
         print(f"  {label:44} busy {cells[0]:6.3f} ms   after {args.pause_ms:.0f} ms {cells[1]:6.3f} ms "
               f"(+{cells[1] - cells[0]:.3f})", flush=True)
 
+    if args.in_process:
+        print(f"median time of one call in this process, {args.n} each, busy and after a {args.pause_ms:.0f} ms"
+              f" pause; load {os.getloadavg()[0]:.2f}")
+        workdir = Path(tempfile.mkdtemp(prefix="eyrie-pause-", dir="/tmp"))
+        try:
+            in_process_rows(workdir, row)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     print(f"median round trip of one request on one keep-alive connection, {args.n} each, busy and after a "
           f"{args.pause_ms:.0f} ms pause; load {os.getloadavg()[0]:.2f}")
     for mode, label in (("raw", "raw socket"), ("hop", "raw socket, one thread hop")):
