@@ -39,6 +39,20 @@ from tests.support.server import EyrieServer  # noqa: E402
 TOKEN = "abreadtoken"
 
 
+def stat_to_read(url: str, email: str, token: str):
+    """A migrated database at url with one account (email) and its stat "read", a point a minute
+    for the last two hours, and an access token: what bench-peer's latency rounds poll.
+    Returns (db, the account, the stat's id, now)."""
+    db = Database(url)
+    migrate(db)
+    now = int(time.time())
+    acc = create_account(db, email, "bench-password", now)
+    record_ez(db, acc.ezkey, [EzItem(stat="read", count=1, t=now - k * 60) for k in range(120)], now, bulk=True)
+    stat_id = db.read(lambda tx: tx.scalar("SELECT id FROM stats WHERE account_id = ?", (acc.id,)))
+    db.run(lambda tx: aq.insert_token(tx, acc.id, token, "bench", now))
+    return db, acc, stat_id, now
+
+
 def web_server(url: str, var: Path, root: Path, server: str, env: dict) -> EyrieServer:
     saved, srv.ROOT = srv.ROOT, root
     try:
@@ -63,13 +77,7 @@ def main(argv=None) -> int:
         url = mdb.create_database("ab_read")
     else:
         url = f"sqlite:///{work}/eyrie.db"
-    db = Database(url)
-    migrate(db)
-    now = int(time.time())
-    acc = create_account(db, "read@example.com", "bench-password", now)
-    record_ez(db, acc.ezkey, [EzItem(stat="read", count=1, t=now - k * 60) for k in range(120)], now, bulk=True)
-    stat_id = db.read(lambda tx: tx.scalar("SELECT id FROM stats WHERE account_id = ?", (acc.id,)))
-    db.run(lambda tx: aq.insert_token(tx, acc.id, TOKEN, "bench", now))
+    db, _, stat_id, _ = stat_to_read(url, "read@example.com", TOKEN)
     db.close()
     env = {"EYRIE_CPU": args.cpu} if args.cpu else {}
     sides = {"this": web_server(url, work / "this", ROOT, args.server, env),

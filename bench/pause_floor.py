@@ -209,13 +209,11 @@ def in_process_rows(workdir: Path, row) -> None:
     import io
     import sqlite3
 
+    from ab_read import stat_to_read
+
     from app.config import Config
-    from app.interactors.accounts import create_account
-    from app.interactors.ingest import EzItem, record_ez
     from app.storage import points as pq
     from app.storage import stats as sq
-    from app.storage.db import Database
-    from app.storage.migrate import migrate
     from app.wsgi import create_app
 
     def timed(_port, fn, pause: float, n: int) -> float:
@@ -239,13 +237,7 @@ def in_process_rows(workdir: Path, row) -> None:
     os.close(fd)
 
     url = f"sqlite:///{workdir}/eyrie-in-process.db"
-    db = Database(url)
-    migrate(db)
-    now = int(time.time())
-    acc = create_account(db, "pause@example.com", "bench-password", now)
-    record_ez(db, acc.ezkey, [EzItem(stat="read", count=1, t=now - k * 60) for k in range(120)], now, bulk=True)
-    sid = db.read(lambda tx: tx.scalar("SELECT id FROM stats WHERE account_id = ?", (acc.id,)))
-    db.run(lambda tx: aq.insert_token(tx, acc.id, "pausefloorinprocess", "bench", now))
+    db, acc, sid, now = stat_to_read(url, "pause@example.com", "pausefloorinprocess")
     config = Config.from_env({"EYRIE_DATABASE_URL": url, "EYRIE_VAR_DIR": str(workdir), "EYRIE_SECRET_KEY": "bench"})
 
     def wsgi(app, method: str, path: str, query: str = "", body: bytes = b""):
