@@ -49,10 +49,10 @@ class Bucket(NamedTuple):
 
 def bucketize(rows: list[tuple], starts: list[int], ends: list[int], step: int | None = None) -> list[Bucket]:
     """rows: (ts, total, n, lo, hi) at a resolution that tiles the buckets, sorted by ts.
-    step: the rows' resolution, for rows with one row per step (a resolution's rows as stored):
-    when every bucket is one step (an hour at 1 minute) each row is then a bucket of its own,
-    placed by arithmetic, without a sum (half the export API's poll, which reads such a timeframe).
-    Buckets each at least a step long, contiguous, spanning step * their number are each one step."""
+    step: the rows' resolution, for rows as stored (one per step). When every bucket is one step
+    (an hour at 1 minute), a row's bucket is found by arithmetic and holds that row alone: no
+    bisection and no sum (half the export API's poll, which reads such a timeframe). Contiguous
+    buckets, each at least a step long, that span step times their number are each one step."""
     if step is not None and rows and ends[-1] - starts[0] == step * len(starts):
         one_each = _one_row_each(rows, starts, step)
         if one_each is not None:

@@ -78,9 +78,9 @@ def stats_by_token(tx: Tx, token: str, stat_ids: list[int], minutes: tuple[int, 
 
     minutes=(start, end): on MySQL the minute rows of those stats with start <= ts < end come in
     the same round trip, as {stat_id: [(ts, total, n, lo, hi), ...]} oldest first (a second round
-    trip costs a read to an idle mariadbd about 0.3 ms, bench/README.md). They are read through the
-    token, so a wrong token reads no one's rows. None on SQLite (a second query is no round trip
-    there) or without minutes: the caller reads the rows itself."""
+    trip to a mariadbd that has been idle costs a read 0.1-0.3 ms, bench/README.md, fourteenth
+    session). They are read through the token, so a wrong token reads no one's rows. None on SQLite
+    (a second query is no round trip there) or without minutes: the caller reads the rows itself."""
     token_sql = (f"SELECT a.id AS token_account_id, a.timezone AS token_timezone, {_COLS} FROM access_tokens t"
                  " JOIN accounts a ON a.id = t.account_id"
                  f" LEFT JOIN stats s ON s.account_id = a.id AND s.id IN ({','.join('?' * len(stat_ids))})"
