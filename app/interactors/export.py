@@ -70,20 +70,23 @@ def datasets(db, token: str, ids: list[str], now: int, t: str | None = None, sta
 
     # A minute timeframe's rows are read with the token check, in one round trip on MariaDB (a
     # poll's latency is its round trips), over the span the timeframe has in UTC: the account's
-    # zone is not known before that read. stat_buckets uses them only if the account's own zone
-    # gives the same span, and reads the rows itself otherwise.
+    # zone is not known before that read. They are used only if the account's own zone gives the
+    # same span; otherwise stat_buckets reads its own.
     span = minute_span(tf, now, "UTC", start_ts)
 
     def tx_fn(tx):
         account, stats, minutes = sq.stats_by_token(tx, token or "", stat_ids, span)
         _known(account)
+        tz = account["timezone"]
+        if minutes is not None and minute_span(tf, now, tz, start_ts) != span:
+            minutes = None
         out = []
         for stat_id in stat_ids:
             stat = stats.get(stat_id)
             if stat is None or stat["deleted_at"] is not None:
                 raise NotFound(f"no stat {stat_id}")
-            read = None if minutes is None else {"span": span, "rows": minutes[stat_id]}
-            rows = stat_buckets(tx, stat, tf, now, account["timezone"], start_ts, read)
+            ahead = None if minutes is None else minutes.get(stat_id, [])
+            rows = stat_buckets(tx, stat, tf, now, tz, start_ts, ahead)
             points = []
             for b in rows:
                 v = b.value(stat["kind"])

@@ -33,16 +33,15 @@ def _edges(tf: Timeframe, now: int, tz: str, start: int | None) -> tuple[list[in
 
 
 def stat_buckets(tx, stat: dict, tf: Timeframe, now: int, tz: str, start: int | None = None,
-                 minutes: dict | None = None) -> list[Bucket]:
+                 minute_rows: list[tuple] | None = None) -> list[Bucket]:
     """The stat's buckets over the timeframe (see timeframes.buckets), read at the coarsest
-    resolution that tiles the interval. minutes: what a caller already read for minute_span(...)
-    of these tf, now and start in some zone ({"span": (start, end), "rows": [...]}); used only
-    when this zone's span is the same, so the buckets are those of a read of the rows here."""
+    resolution that tiles the interval. minute_rows: the stat's minute rows over minute_span(...)
+    of the same arguments, when the caller has read them already."""
     starts, ends = _edges(tf, now, tz, start)
     if not starts:
         return []
-    if minutes is not None and tf.resolution == MINUTE and minutes["span"] == (starts[0], ends[-1]):
-        return bucketize(minutes["rows"], starts, ends, MINUTE)
+    if minute_rows is not None:
+        return bucketize(minute_rows, starts, ends, MINUTE)
     days = tf.fixed_days
     if days and (ends[-1] - starts[0]) // tf.resolution > MAX_READ_ROWS:
         return from_groups(_grouped(tx, stat["id"], starts, ends[-1], days * DAY), starts)

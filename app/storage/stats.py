@@ -77,22 +77,22 @@ def stats_by_token(tx: Tx, token: str, stat_ids: list[int], minutes: tuple[int, 
     be readable as soon as it can be.
 
     minutes=(start, end): on MySQL the minute rows of those stats with start <= ts < end come in
-    the same round trip, as {stat_id: [(ts, total, n, lo, hi), ...]} oldest first (a second round
-    trip to a mariadbd that has been idle costs a read 0.1-0.3 ms, bench/README.md, fourteenth
-    session). They are read through the token, so a wrong token reads no one's rows. None on SQLite
-    (a second query is no round trip there) or without minutes: the caller reads the rows itself."""
+    the same round trip, as {stat_id: [(ts, total, n, lo, hi), ...]} oldest first, a stat without
+    rows absent (a second round trip to a mariadbd that has been idle costs a read 0.1-0.3 ms,
+    bench/README.md, fourteenth session). They are read through the token, so a wrong token reads
+    no one's rows. None on SQLite (a second query is no round trip there) or without minutes: the
+    caller reads the rows itself."""
+    marks = ",".join("?" * len(stat_ids))
     token_sql = (f"SELECT a.id AS token_account_id, a.timezone AS token_timezone, {_COLS} FROM access_tokens t"
                  " JOIN accounts a ON a.id = t.account_id"
-                 f" LEFT JOIN stats s ON s.account_id = a.id AND s.id IN ({','.join('?' * len(stat_ids))})"
-                 " WHERE t.token = ?")
+                 f" LEFT JOIN stats s ON s.account_id = a.id AND s.id IN ({marks}) WHERE t.token = ?")
     args = (*stat_ids, token)
     read: dict[int, list[tuple]] | None = None
     if minutes is not None and tx.dialect == "mysql":
         found, minute_rows = tx.script([
             (token_sql, args),
             ("SELECT r.stat_id, r.ts, r.total, r.n, r.lo, r.hi FROM access_tokens t"
-             " JOIN stats s ON s.account_id = t.account_id"
-             f" AND s.id IN ({','.join('?' * len(stat_ids))})"
+             f" JOIN stats s ON s.account_id = t.account_id AND s.id IN ({marks})"
              " JOIN rollups r ON r.stat_id = s.id AND r.res = 60 AND r.ts >= ? AND r.ts < ?"
              " WHERE t.token = ? ORDER BY r.stat_id, r.ts", (*stat_ids, *minutes, token)),
         ])
@@ -111,9 +111,6 @@ def stats_by_token(tx: Tx, token: str, stat_ids: list[int], minutes: tuple[int, 
         if r["id"] is not None:
             del r["token_account_id"], r["token_timezone"]
             stats[r["id"]] = r
-    if read is not None:
-        for sid in stats:
-            read.setdefault(sid, [])
     return account, stats, read
 
 
